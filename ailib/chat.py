@@ -1,0 +1,219 @@
+"""The fluent chat builder: collect messages and parameters, then one terminal call.
+
+``execute()`` / ``execute_with_stats()`` send one request and parse one JSON body;
+``stream()`` returns an async iterator of :class:`~ailib.types.StreamingEvent`.
+Parameters are checked against the provider's manifest before anything is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
+
+import httpx
+
+from .codecs.base import ChatRequest
+from .errors import AiLibError, StreamProtocolError, TimeoutError
+from .types import CallStats, ChatResponse, Message, StreamingEvent
+
+if TYPE_CHECKING:
+    from .client import AiClient
+
+
+class ChatRequestBuilder:
+    """Returned by :meth:`AiClient.chat`. Each setter returns the builder."""
+
+    def __init__(self, client: "AiClient") -> None:
+        self._client = client
+        self._messages: list[Message] = []
+        self._parameters: dict[str, Any] = {}
+
+    # --- conversation ---------------------------------------------------------------
+    def system(self, text: str) -> "ChatRequestBuilder":
+        self._messages.append(Message.system(text))
+        return self
+
+    def user(self, text: str) -> "ChatRequestBuilder":
+        self._messages.append(Message.user(text))
+        return self
+
+    def assistant(self, text: str) -> "ChatRequestBuilder":
+        self._messages.append(Message.assistant(text))
+        return self
+
+    def messages(self, messages: Sequence[Message]) -> "ChatRequestBuilder":
+        self._messages.extend(messages)
+        return self
+
+    # --- parameters -----------------------------------------------------------------
+    def temperature(self, value: float) -> "ChatRequestBuilder":
+        self._parameters["temperature"] = value
+        return self
+
+    def max_tokens(self, value: int) -> "ChatRequestBuilder":
+        self._parameters["max_tokens"] = value
+        return self
+
+    def top_p(self, value: float) -> "ChatRequestBuilder":
+        self._parameters["top_p"] = value
+        return self
+
+    def stop(self, sequences: Sequence[str]) -> "ChatRequestBuilder":
+        self._parameters["stop"] = sequences
+        return self
+
+    # --- terminal calls -------------------------------------------------------------
+    def build(self, *, stream: bool = False) -> httpx.Request:
+        """The HTTP request this builder would send (auth applied). Sends nothing."""
+        return self._client._transport.build(*self._parts(stream))
+
+    def _parts(self, stream: bool) -> tuple[str, str, dict[str, str], dict[str, str], Any]:
+        codec = self._client._codec
+        body = codec.body(ChatRequest(list(self._messages), dict(self._parameters)), stream)
+        url, query = codec.url(stream)
+        return "POST", url, query, codec.headers(stream), body
+
+    async def execute(self) -> ChatResponse:
+        response, _ = await self.execute_with_stats()
+        return response
+
+    async def execute_with_stats(self) -> tuple[ChatResponse, CallStats]:
+        client = self._client
+        parts = self._parts(False)
+        started = time.perf_counter()
+        http_response = await client._transport.open(*parts)
+        try:
+            raw = await http_response.aread()
+        except httpx.TimeoutException:
+            raise TimeoutError("read timed out", provider=client.provider) from None
+        finally:
+            await http_response.aclose()
+        try:
+            data = client._loads(raw)
+        except ValueError:
+            raise StreamProtocolError(
+                f"response is not JSON: {raw[:80]!r}", provider=client.provider, status_code=http_response.status_code
+            ) from None
+        response = client._codec.parse_response(data)
+        elapsed = (time.perf_counter() - started) * 1000
+        usage = response.usage
+        stats = CallStats(
+            provider=client.provider,
+            model=client.model,
+            latency_ms=elapsed,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            total_tokens=usage.total_tokens,
+        )
+        return response, stats
+
+    def stream(self) -> "ChatStream":
+        if not self._client._codec.manifest.capability("streaming").supported:
+            from .errors import UnsupportedError
+
+            reason = self._client._codec.manifest.capability("streaming").reason
+            raise UnsupportedError(f"{self._client.provider} does not support streaming: {reason}", provider=self._client.provider)
+        return ChatStream(self._client, self._parts(True))
+
+
+class ChatStream:
+    """Async iterator of stream events; :attr:`stats` is filled in when it ends."""
+
+    def __init__(self, client: "AiClient", parts: tuple[str, str, dict[str, str], dict[str, str], Any]) -> None:
+        self._client = client
+        self._parts = parts
+        self.stats: CallStats | None = None
+
+    def __aiter__(self) -> AsyncIterator[StreamingEvent]:
+        return self._run()
+
+    async def _run(self) -> AsyncIterator[StreamingEvent]:
+        client = self._client
+        codec = client._codec
+        started = time.perf_counter()
+        first: float | None = None
+        response = await client._transport.open(*self._parts)
+        start_url = codec.manifest.stream.get("start_url")
+        if start_url:
+            response = await self._follow(response, start_url)
+        decoder = codec.stream_decoder(client._loads)
+        usage = None
+        try:
+            if response.headers.get("content-type", "").startswith("application/json"):
+                chunks = [await response.aread()]  # an answer without SSE framing: error or whole reply
+                events = self._json_answer(chunks[0])
+                for event in events:
+                    if first is None and event.kind == "content_delta":
+                        first = time.perf_counter()
+                    if event.kind == "usage":
+                        usage = event.as_usage
+                    yield event
+                decoder = None
+            else:
+                async for chunk in response.aiter_bytes():
+                    events = decoder.feed(chunk)
+                    if events:
+                        if first is None:
+                            first = time.perf_counter()
+                        for event in events:
+                            yield event
+                    if decoder.error is not None:
+                        raise decoder.error
+        except httpx.TimeoutException:
+            raise TimeoutError("stream stalled: no data within the read timeout", provider=client.provider) from None
+        except httpx.TransportError as exc:
+            raise StreamProtocolError(f"stream interrupted: {type(exc).__name__}", provider=client.provider) from None
+        finally:
+            await response.aclose()
+        if decoder is not None:
+            for event in decoder.close():
+                if event.kind == "usage":
+                    usage = event.as_usage
+                yield event
+            if decoder.error is not None:
+                raise decoder.error
+        elapsed = (time.perf_counter() - started) * 1000
+        self.stats = CallStats(
+            provider=client.provider,
+            model=client.model,
+            latency_ms=elapsed,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            total_tokens=usage.total_tokens if usage else None,
+            time_to_first_token_ms=(first - started) * 1000 if first is not None else None,
+        )
+
+    def _json_answer(self, raw: bytes) -> list[StreamingEvent]:
+        client = self._client
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise StreamProtocolError(f"stream answered with invalid JSON: {raw[:80]!r}", provider=client.provider) from None
+        response = client._codec.parse_response(data)
+        from .types import Finish
+
+        events = [StreamingEvent.content_delta(response.content)] if response.content else []
+        if response.usage.prompt_tokens is not None or response.usage.completion_tokens is not None:
+            events.append(StreamingEvent(StreamingEvent.USAGE, response.usage))
+        events.append(StreamingEvent(StreamingEvent.FINISH, Finish(response.finish_reason, response.raw_finish_reason)))
+        return events
+
+    async def _follow(self, response: httpx.Response, start_url: str) -> httpx.Response:
+        """Two-step streams: the first answer names the URL that streams the output."""
+        from .paths import compile_path
+
+        client = self._client
+        raw = await response.aread()
+        await response.aclose()
+        try:
+            url = compile_path(start_url)(json.loads(raw))
+        except ValueError:
+            url = None
+        if not isinstance(url, str):
+            raise StreamProtocolError(f"no stream URL at {start_url!r} in the provider's answer", provider=client.provider)
+        headers = {"accept": "text/event-stream", "cache-control": "no-store"}
+        return await client._transport.open("GET", url, {}, headers, None)
+
+
+__all__ = ["AiLibError", "ChatRequestBuilder", "ChatStream"]

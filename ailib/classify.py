@@ -1,0 +1,78 @@
+"""Classify a provider failure (HTTP status + error body) into a standard error.
+
+Order of evidence, most specific first: the provider's own error code or type when
+the manifest maps it (``errors.classes``), then the HTTP status; a 429 whose code or
+message speaks of quota or billing is ``quota_exhausted`` rather than ``rate_limited``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any
+
+from .errors import ERROR_CLASSES, AiLibError, class_for_status
+from .manifest import Manifest
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def provider_error(
+    manifest: Manifest,
+    body: Any,
+    status: int | None,
+    *,
+    raw_text: str | None = None,
+    retry_after: float | None = None,
+) -> AiLibError:
+    """Build the typed error for ``body`` (parsed JSON, or None) and ``status``."""
+    errors = manifest.errors
+    message = _text(manifest.error_message(body)) if body is not None else None
+    ptype = _text(manifest.error_type(body)) if body is not None else None
+    pcode = _text(manifest.error_code(body)) if body is not None else None
+    if not message:
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            message = body["error"]
+        elif raw_text:
+            snippet = " ".join(raw_text.split())[:200]
+            message = f"non-JSON error body: {snippet}" if body is None else snippet
+        else:
+            message = "provider returned an error with no message"
+    mapped = errors.get("classes") or {}
+    error_class = mapped.get(pcode or "") or mapped.get(ptype or "")
+    if error_class is None:
+        error_class = class_for_status(status) if status is not None else "server_error"
+    if error_class == "rate_limited":
+        haystack = " ".join(filter(None, (pcode, ptype, message))).lower()
+        if any(marker.lower() in haystack for marker in errors.get("quota_markers", ())):
+            error_class = "quota_exhausted"
+    cls = ERROR_CLASSES[error_class]
+    return cls(
+        message,
+        provider=manifest.id,
+        status_code=status,
+        provider_code=pcode,
+        provider_type=ptype,
+        retry_after=retry_after,
+        body=body,
+    )

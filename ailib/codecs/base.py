@@ -1,0 +1,179 @@
+"""What every wire family shares: URL, headers, parameters, response and stream decoding.
+
+A family codec only says how the conversation is laid out in the body
+(:meth:`Codec.encode_messages`); everything else comes from the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import quote
+
+from ..classify import provider_error
+from ..errors import AiLibError, ConfigurationError, ParameterError, UnsupportedError
+from ..manifest import Manifest
+from ..paths import set_path
+from ..stream import StreamDecoder, as_text
+from ..types import ChatResponse, Message, MessageRole, Usage
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    """What the caller asked for, before any provider naming is applied."""
+
+    messages: list[Message]
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+_NUMBER = (int, float)
+
+
+def _check_parameter(provider: str, name: str, value: Any, spec: Any) -> Any:
+    if name in ("temperature", "top_p"):
+        if isinstance(value, bool) or not isinstance(value, _NUMBER):
+            raise ParameterError(f"{name} must be a number, got {type(value).__name__}", provider=provider)
+    elif name == "max_tokens":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParameterError(f"max_tokens must be an integer, got {type(value).__name__}", provider=provider)
+    elif name == "stop":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(s, str) for s in value):
+            raise ParameterError("stop must be a list of strings", provider=provider)
+        if not value:
+            raise ParameterError("stop must not be empty", provider=provider)
+        if spec.max_items is not None and len(value) > spec.max_items:
+            raise ParameterError(
+                f"stop takes at most {spec.max_items} sequences for {provider}, got {len(value)}", provider=provider
+            )
+        value = list(value)
+        return spec.join.join(value) if spec.join is not None else value
+    if spec.min is not None and value < spec.min or spec.max is not None and value > spec.max:
+        low = "-inf" if spec.min is None else spec.min
+        high = "inf" if spec.max is None else spec.max
+        raise ParameterError(
+            f"{name}={value!r} is outside {provider}'s documented range [{low}, {high}]", provider=provider
+        )
+    return value
+
+
+class Codec:
+    """Encode a :class:`ChatRequest` for one provider and decode its answers."""
+
+    family = ""
+
+    def __init__(self, manifest: Manifest, model: str, base_url: str | None = None) -> None:
+        self.manifest = manifest
+        self.model = model
+        self.provider = manifest.id
+        self._base_url = self._resolve_base_url(base_url)
+        endpoint = manifest.endpoint
+        self._query = dict(endpoint.get("query") or {})
+        self._stream_query = {**self._query, **(endpoint.get("stream_query") or {})}
+        self._roles = {MessageRole.SYSTEM: "system", MessageRole.USER: "user", MessageRole.ASSISTANT: "assistant"}
+        for role, name in (manifest.request.get("roles") or {}).items():
+            self._roles[MessageRole(role)] = name
+
+    # --- URL ----------------------------------------------------------------------
+    def _resolve_base_url(self, override: str | None) -> str:
+        template = (override or self.manifest.endpoint["base_url"]).rstrip("/")
+        values = {"model": quote(self.model, safe="")}
+        for name, spec in (self.manifest.endpoint.get("variables") or {}).items():
+            if "{" + name + "}" not in template:
+                continue
+            value = os.environ.get(spec["env"])
+            if not value:
+                raise ConfigurationError(
+                    f"{self.provider}: set {spec['env']} (URL variable {{{name}}}) or pass base_url=",
+                    provider=self.provider,
+                )
+            values[name] = value
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigurationError(f"{self.provider}: base URL has an unknown variable {exc}", provider=self.provider) from None
+
+    def url(self, stream: bool) -> tuple[str, dict[str, str]]:
+        endpoint = self.manifest.endpoint
+        path = endpoint.get("stream_path") if stream and endpoint.get("stream_path") else endpoint["chat_path"]
+        path = path.replace("{model}", quote(self.model, safe=""))
+        return self._base_url + path, (self._stream_query if stream else self._query)
+
+    def headers(self, stream: bool) -> dict[str, str]:
+        m = self.manifest.data
+        headers = {"content-type": "application/json", "accept": "text/event-stream" if stream else "application/json"}
+        headers.update(m.get("headers") or {})
+        headers.update((m.get("stream_headers") if stream else m.get("sync_headers")) or {})
+        return headers
+
+    # --- body ---------------------------------------------------------------------
+    def body(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
+        self.check_messages(request.messages)
+        spec = self.manifest.request
+        body: dict[str, Any] = {}
+        if spec.get("model_field"):
+            set_path(body, spec["model_field"], self.model)
+        self.encode_messages(request.messages, body)
+        params = {**(spec.get("defaults") or {}), **request.parameters}
+        for name, value in params.items():
+            param = self.manifest.parameters.get(name)
+            if param is None:
+                reason = self.manifest.capability(name).reason
+                raise UnsupportedError(f"{self.provider} does not support {name}: {reason}", provider=self.provider)
+            set_path(body, param.field, _check_parameter(self.provider, name, value, param))
+        if stream:
+            if spec.get("stream_field"):
+                set_path(body, spec["stream_field"], True)
+            for key, value in (spec.get("stream_extras") or {}).items():
+                body[key] = value
+        return body
+
+    def check_messages(self, messages: list[Message]) -> None:
+        if not messages:
+            raise ParameterError("the conversation is empty: add a message with .user(...)", provider=self.provider)
+        caps = self.manifest.capability
+        for message in messages:
+            if not isinstance(message, Message) or not isinstance(message.content, str):
+                raise ParameterError(f"messages must be Message objects with text content, got {message!r:.80}", provider=self.provider)
+        if any(m.role is MessageRole.SYSTEM for m in messages) and not caps("system_messages").supported:
+            raise UnsupportedError(f"{self.provider} does not support system messages: {caps('system_messages').reason}", provider=self.provider)
+        if any(m.role is MessageRole.ASSISTANT for m in messages) and not caps("multi_turn").supported:
+            raise UnsupportedError(f"{self.provider} does not support multi-turn history: {caps('multi_turn').reason}", provider=self.provider)
+        if all(m.role is MessageRole.SYSTEM for m in messages):
+            raise ParameterError("the conversation has only system messages: add a user message", provider=self.provider)
+
+    def encode_messages(self, messages: list[Message], body: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # --- responses ----------------------------------------------------------------
+    def parse_response(self, data: Any) -> ChatResponse:
+        extract = self.manifest.response
+        assert extract is not None
+        if extract.error(data):
+            raise self.error(data, 200)
+        raw = extract.finish_reason(data)
+        usage = {name: getter(data) for name, getter in extract.usage}
+        reasoning = extract.reasoning(data)
+        return ChatResponse(
+            content=as_text(extract.content(data)) or "",
+            finish_reason=self.normalise_finish(raw),
+            raw_finish_reason=raw,
+            usage=Usage(**usage),
+            reasoning=as_text(reasoning) if reasoning else None,
+            model=extract.model(data) or self.model,
+            raw=data,
+        )
+
+    def normalise_finish(self, raw: str | None) -> str | None:
+        if raw is None:
+            return None
+        return self.manifest.finish_reasons.get(raw, "other")
+
+    def error(self, body: Any, status: int | None, *, raw_text: str | None = None, retry_after: float | None = None) -> AiLibError:
+        return provider_error(self.manifest, body, status, raw_text=raw_text, retry_after=retry_after)
+
+    def stream_decoder(self, loads: Callable[[Any], Any] = json.loads) -> StreamDecoder:
+        return StreamDecoder(self.manifest, self.error, loads)

@@ -1,0 +1,186 @@
+"""The one exception hierarchy of ailib, documented in one place.
+
+Every failure a caller can see is an :class:`AiLibError`. Provider failures are
+classified into the AI-Protocol standard error classes (``E1001`` ... ``E9999``),
+each with its own subclass, so callers can ``except RateLimitedError`` or branch
+on ``.retryable`` / ``.fallbackable`` without knowing the provider. Problems the
+caller or a manifest caused (bad model id, missing key, unsupported parameter,
+broken manifest) have their own subclasses and are raised before any request.
+
+No message built here ever contains an API key: messages carry the provider's own
+error text, the provider id, the status and what the caller should change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AiLibError(Exception):
+    """Base class. Carries the classification and the provider's own message."""
+
+    error_class: str = "unknown"
+    code: str = "E9999"
+    retryable: bool = False
+    fallbackable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        status_code: int | None = None,
+        provider_code: str | None = None,
+        provider_type: str | None = None,
+        retry_after: float | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.status_code = status_code
+        self.provider_code = provider_code
+        self.provider_type = provider_type
+        self.retry_after = retry_after
+        self.body = body
+
+    def __str__(self) -> str:
+        where = ", ".join(
+            part
+            for part in (
+                f"provider={self.provider}" if self.provider else "",
+                f"status={self.status_code}" if self.status_code is not None else "",
+                f"{self.error_class} {self.code}",
+            )
+            if part
+        )
+        return f"{self.message} ({where})"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, provider={self.provider!r}, "
+            f"status_code={self.status_code!r}, error_class={self.error_class!r}, code={self.code!r})"
+        )
+
+
+class InvalidRequestError(AiLibError):
+    error_class, code = "invalid_request", "E1001"
+
+
+class AuthenticationError(AiLibError):
+    error_class, code, fallbackable = "authentication", "E1002", True
+
+
+class PermissionDeniedError(AiLibError):
+    error_class, code = "permission_denied", "E1003"
+
+
+class NotFoundError(AiLibError):
+    error_class, code = "not_found", "E1004"
+
+
+class RequestTooLargeError(AiLibError):
+    error_class, code = "request_too_large", "E1005"
+
+
+class RateLimitedError(AiLibError):
+    error_class, code, retryable, fallbackable = "rate_limited", "E2001", True, True
+
+
+class QuotaExhaustedError(AiLibError):
+    error_class, code, fallbackable = "quota_exhausted", "E2002", True
+
+
+class ServerError(AiLibError):
+    error_class, code, retryable, fallbackable = "server_error", "E3001", True, True
+
+
+class OverloadedError(AiLibError):
+    error_class, code, retryable, fallbackable = "overloaded", "E3002", True, True
+
+
+class TimeoutError(AiLibError):  # noqa: A001 - the standard class name; builtins stay reachable
+    error_class, code, retryable, fallbackable = "timeout", "E3003", True, True
+
+
+class ConflictError(AiLibError):
+    error_class, code, retryable = "conflict", "E4001", True
+
+
+class CancelledError(AiLibError):
+    error_class, code = "cancelled", "E4002"
+
+
+class UnknownError(AiLibError):
+    error_class, code = "unknown", "E9999"
+
+
+class StreamProtocolError(ServerError):
+    """The provider's stream broke its own format: cut off mid-event, invalid JSON,
+    or ended with neither a finish reason nor a done marker. Retryable, like the
+    transient server failure it almost always is."""
+
+
+# --- errors raised before any request: the caller or a manifest is at fault ------
+
+
+class ConfigurationError(AiLibError):
+    """Unknown provider, malformed model id, missing API key or URL variable."""
+
+    error_class, code = "invalid_request", "E1001"
+
+
+class ParameterError(AiLibError, ValueError):
+    """A chat parameter has the wrong type or lies outside the provider's documented range."""
+
+    error_class, code = "invalid_request", "E1001"
+
+
+class UnsupportedError(AiLibError):
+    """The provider does not offer this (no chat API, or a parameter it does not take).
+    Raised before sending, with the manifest's reason."""
+
+    error_class, code = "invalid_request", "E1001"
+
+
+class ManifestError(AiLibError):
+    """A manifest file is invalid. Names the file, the JSON path and the reason."""
+
+    error_class, code = "invalid_request", "E1001"
+
+    def __init__(self, file: str, path: str, reason: str) -> None:
+        super().__init__(f"{file}: {path}: {reason}")
+        self.file, self.path, self.reason = file, path, reason
+
+    def __str__(self) -> str:
+        return self.message
+
+
+#: Standard error classes by name, from the AI-Protocol table.
+ERROR_CLASSES: dict[str, type[AiLibError]] = {
+    cls.error_class: cls
+    for cls in (
+        InvalidRequestError, AuthenticationError, PermissionDeniedError, NotFoundError,
+        RequestTooLargeError, RateLimitedError, QuotaExhaustedError, ServerError,
+        OverloadedError, TimeoutError, ConflictError, CancelledError, UnknownError,
+    )
+}
+
+#: HTTP status -> standard class, where the status alone decides.
+STATUS_CLASSES: dict[int, str] = {
+    400: "invalid_request", 401: "authentication", 403: "permission_denied",
+    404: "not_found", 408: "timeout", 409: "conflict", 413: "request_too_large",
+    422: "invalid_request", 429: "rate_limited", 500: "server_error", 502: "server_error",
+    503: "overloaded", 504: "timeout", 529: "overloaded",
+}
+
+
+def class_for_status(status: int) -> str:
+    """The standard class for an HTTP status (other 5xx are server errors)."""
+    if status in STATUS_CLASSES:
+        return STATUS_CLASSES[status]
+    return "server_error" if 500 <= status < 600 else "unknown"
+
+
+__all__ = [name for name, obj in globals().items() if isinstance(obj, type) and issubclass(obj, AiLibError)]
+__all__ += ["ERROR_CLASSES", "STATUS_CLASSES", "class_for_status"]

@@ -1,0 +1,295 @@
+"""Find, load and validate provider manifests, and compile them for fast use.
+
+A manifest is data: the JSON Schema in ``manifests/schema`` says what it may hold,
+and this module turns a valid file into a :class:`Manifest` whose paths are already
+compiled to getters (see :mod:`ailib.paths`). Loading is cached per file, so
+creating many clients for one provider reads and validates the YAML once.
+
+``yaml`` and ``jsonschema`` are imported on first load, not at ``import ailib``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+from . import paths
+from .errors import ConfigurationError, ManifestError
+
+USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+PARAMETERS = ("temperature", "top_p", "max_tokens", "stop")
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_manifests_dir() -> Path:
+    """``$AILIB_MANIFESTS_DIR``, else the copy inside an installed wheel, else the checkout's."""
+    env = os.environ.get("AILIB_MANIFESTS_DIR")
+    if env:
+        return Path(env)
+    bundled = _PACKAGE_DIR / "_manifests"
+    if bundled.is_dir():
+        return bundled
+    return _PACKAGE_DIR.parent / "manifests"
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """Compiled getters for one response shape or one stream route."""
+
+    content: paths.Getter
+    reasoning: paths.Getter
+    finish_reason: paths.Getter
+    model: paths.Getter
+    error: paths.Getter
+    usage: tuple[tuple[str, paths.Getter], ...]
+    end: bool = False
+    text: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    field: str
+    min: float | None = None
+    max: float | None = None
+    max_items: int | None = None
+    join: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    supported: bool
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A validated provider manifest. ``data`` is the raw mapping; the rest is compiled."""
+
+    id: str
+    name: str
+    family: str
+    file: str
+    data: dict[str, Any] = field(repr=False)
+    chat_supported: bool = True
+    chat_reason: str | None = None
+    capabilities: dict[str, Capability] = field(default_factory=dict, repr=False)
+    parameters: dict[str, Parameter] = field(default_factory=dict, repr=False)
+    response: Extraction | None = field(default=None, repr=False)
+    routes: dict[str, Extraction] = field(default_factory=dict, repr=False)
+    error_message: paths.Getter = field(default=paths._none, repr=False)
+    error_type: paths.Getter = field(default=paths._none, repr=False)
+    error_code: paths.Getter = field(default=paths._none, repr=False)
+    route_key: Callable[[str, Any], str] | None = field(default=None, repr=False)
+
+    # --- plain data accessors ------------------------------------------------------
+    @property
+    def endpoint(self) -> dict[str, Any]:
+        return self.data.get("endpoint", {})
+
+    @property
+    def auth(self) -> dict[str, Any]:
+        return self.data.get("auth", {})
+
+    @property
+    def request(self) -> dict[str, Any]:
+        return self.data.get("request", {})
+
+    @property
+    def stream(self) -> dict[str, Any]:
+        return self.data.get("stream", {})
+
+    @property
+    def finish_reasons(self) -> dict[str, str]:
+        return self.data.get("finish_reasons", {})
+
+    @property
+    def errors(self) -> dict[str, Any]:
+        return self.data.get("errors", {})
+
+    @property
+    def default_model(self) -> str | None:
+        return self.data.get("default_model")
+
+    @property
+    def docs_url(self) -> str:
+        return self.data["docs_url"]
+
+    def capability(self, name: str) -> Capability:
+        return self.capabilities.get(name, Capability(False, f"{self.id} manifest does not declare '{name}'"))
+
+    def env_vars(self) -> list[str]:
+        """Where an API key may come from, in lookup order."""
+        auth = self.auth
+        names = [auth["env"], *auth.get("alt_env", [])] if auth else []
+        fallback = f"{self.id.upper().replace('-', '_')}_API_KEY"
+        return names + ([fallback] if fallback not in names else [])
+
+
+# --- loading -----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    import json
+
+    import jsonschema
+
+    schema_file = default_schema_file()
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def default_schema_file() -> Path:
+    for candidate in (_PACKAGE_DIR / "_manifests" / "schema", _PACKAGE_DIR.parent / "manifests" / "schema"):
+        if (candidate / "manifest.schema.json").is_file():
+            return candidate / "manifest.schema.json"
+    raise ManifestError("manifest.schema.json", "$", "schema file not found next to the manifests")
+
+
+def _json_path(parts: Any) -> str:
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def parse_manifest(data: Any, file: str) -> Manifest:
+    """Validate ``data`` (a parsed manifest) and compile it. Raises :class:`ManifestError`."""
+    import jsonschema
+
+    if not isinstance(data, dict):
+        raise ManifestError(file, "$", f"expected a mapping at the top level, got {type(data).__name__}")
+    errors = list(_validator().iter_errors(data))
+    if errors:
+        best = jsonschema.exceptions.best_match(errors)
+        reason = best.message if len(best.message) <= 200 else best.message[:197] + "..."
+        raise ManifestError(file, _json_path(best.absolute_path), reason)
+    try:
+        return _compile(data, file)
+    except ManifestError:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:  # a check the schema cannot express
+        raise ManifestError(file, "$", str(exc)) from None
+
+
+def _extraction(spec: dict[str, Any], file: str, where: str) -> Extraction:
+    def getter(key: str, path: str | None, at: str) -> paths.Getter:
+        try:
+            return paths.compile_path(path)
+        except ValueError as exc:
+            raise ManifestError(file, f"{at}.{key}", str(exc)) from None
+
+    usage = spec.get("usage") or {}
+    return Extraction(
+        content=getter("content", spec.get("content"), where),
+        reasoning=getter("reasoning", spec.get("reasoning"), where),
+        finish_reason=getter("finish_reason", spec.get("finish_reason"), where),
+        model=getter("model", spec.get("model"), where),
+        error=getter("error", spec.get("error"), where),
+        usage=tuple((name, getter(name, usage[name], f"{where}.usage")) for name in USAGE_FIELDS if name in usage),
+        end=bool(spec.get("end", False)),
+        text=bool(spec.get("text", False)),
+    )
+
+
+def _route_key(event_type: str) -> Callable[[str, Any], str] | None:
+    if event_type == "sse":
+        return lambda sse_name, _obj: sse_name
+    if event_type.startswith("field:"):
+        read = paths.compile_path(event_type[len("field:"):])
+        return lambda _name, obj: read(obj) or "*"
+    return None
+
+
+def _compile(data: dict[str, Any], file: str) -> Manifest:
+    chat = data["chat"]
+    caps = {
+        name: Capability(True) if value is True else Capability(False, value["reason"])
+        for name, value in (data.get("capabilities") or {}).items()
+    }
+    if chat is not True:
+        return Manifest(data["id"], data["name"], data["family"], file, data, False, chat["reason"], caps)
+    params = {
+        name: Parameter(name, **spec) for name, spec in data["request"]["parameters"].items()
+    }
+    for name in PARAMETERS:
+        declared = caps.get(name)
+        if declared and declared.supported and name not in params:
+            raise ManifestError(file, f"$.request.parameters.{name}", "capability declared but no field mapped")
+        if name in params and declared and not declared.supported:
+            raise ManifestError(file, f"$.capabilities.{name}", "declared unsupported but a field is mapped")
+    stream = data.get("stream") or {}
+    routes = {
+        name: _extraction(spec, file, f"$.stream.routes.{name}") for name, spec in (stream.get("routes") or {}).items()
+    }
+    if caps.get("streaming", Capability(False)).supported and not routes:
+        raise ManifestError(file, "$.stream", "streaming declared but no stream routes")
+    errors = data.get("errors") or {}
+    return Manifest(
+        id=data["id"],
+        name=data["name"],
+        family=data["family"],
+        file=file,
+        data=data,
+        capabilities=caps,
+        parameters=params,
+        response=_extraction(data["response"], file, "$.response"),
+        routes=routes,
+        error_message=paths.compile_path(errors.get("message")),
+        error_type=paths.compile_path(errors.get("type")),
+        error_code=paths.compile_path(errors.get("code")),
+        route_key=_route_key(stream.get("event_type", "none")),
+    )
+
+
+def load_file(path: str | os.PathLike[str]) -> Manifest:
+    """Load one manifest file (YAML or JSON)."""
+    path = Path(path)
+    stat = path.stat()
+    return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _load_cached(path: str, _mtime: int, _size: int) -> Manifest:
+    import yaml
+
+    name = Path(path).name
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "$"
+        raise ManifestError(name, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(name, "$", f"cannot read: {exc}") from None
+    manifest = parse_manifest(data, name)
+    expected_id = Path(path).stem
+    if manifest.id != expected_id:
+        raise ManifestError(name, "$.id", f"id {manifest.id!r} does not match the file name {expected_id!r}")
+    return manifest
+
+
+def available(manifests_dir: str | os.PathLike[str] | None = None) -> list[str]:
+    """The provider ids with a manifest in ``manifests_dir``, sorted."""
+    root = Path(manifests_dir) if manifests_dir else default_manifests_dir()
+    return sorted(p.stem for p in root.glob("*.yaml"))
+
+
+def load(provider: str, manifests_dir: str | os.PathLike[str] | None = None) -> Manifest:
+    """Load the manifest of ``provider``; unknown ids raise :class:`ConfigurationError`."""
+    root = Path(manifests_dir) if manifests_dir else default_manifests_dir()
+    if not paths._SEGMENT.match(provider) or "/" in provider:
+        raise ConfigurationError(f"invalid provider id {provider!r}")
+    path = root / f"{provider}.yaml"
+    if not path.is_file():
+        known = ", ".join(available(root)) or "none"
+        raise ConfigurationError(f"unknown provider {provider!r}: no manifest {path.name} in {root} (known: {known})")
+    return load_file(path)

@@ -1,0 +1,110 @@
+"""Compile manifest paths into plain Python getters, once per manifest.
+
+A manifest says where a value lives with a dotted path such as
+``choices.0.delta.content`` or ``candidates.0.content.parts[!thought].text``.
+Interpreting that string for every stream event would put a small parser on the
+hottest path of the client, so each path is turned into a Python function at load
+time: ``d["choices"][0]["delta"]["content"]`` wrapped in one ``try``.
+
+Grammar (checked by the manifest schema before it reaches this module)::
+
+    path    := segment ("." segment)*
+    segment := key | index | key "[" filter "]"
+    filter  := "*" | name | "!" name | name "=" value
+
+A filter selects the items of a list; the rest of the path is read from each item
+and the string results are joined (used for content blocks and parts).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+Getter = Callable[[Any], Any]
+
+_SEGMENT = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_\-]*|\d+)(?:\[(?P<filter>[^\]]+)\])?$")
+_LOOKUP_ERRORS = "(KeyError, IndexError, TypeError)"
+
+
+def _none(_: Any) -> None:
+    return None
+
+
+def _access(segment: str) -> str:
+    return f"[{int(segment)}]" if segment.isdigit() else f"[{segment!r}]"
+
+
+def _condition(flt: str) -> str:
+    if flt == "*":
+        return "True"
+    if flt.startswith("!"):
+        return f"not _x.get({flt[1:]!r})"
+    if "=" in flt:
+        name, value = flt.split("=", 1)
+        return f"_x.get({name!r}) == {value!r}"
+    return f"_x.get({flt!r})"
+
+
+def parse(path: str) -> list[tuple[str, str | None]]:
+    """Split a path into ``(key, filter)`` pairs; raise ``ValueError`` if malformed."""
+    parts = []
+    for raw in path.split("."):
+        match = _SEGMENT.match(raw)
+        if not match:
+            raise ValueError(f"bad path segment {raw!r} in {path!r}")
+        parts.append((match["key"], match["filter"]))
+    if sum(1 for _, flt in parts if flt) > 1:
+        raise ValueError(f"at most one [filter] per path: {path!r}")
+    return parts
+
+
+def compile_path(path: str | None) -> Getter:
+    """Return a function ``f(obj) -> value | None`` reading ``path`` from parsed JSON."""
+    if not path:
+        return _none
+    segments = parse(path)
+    head: list[str] = []
+    tail: list[str] = []
+    flt: str | None = None
+    for key, seg_filter in segments:
+        if flt is None:
+            head.append(_access(key))
+            if seg_filter:
+                flt = seg_filter
+        else:
+            tail.append(_access(key))
+    if flt is None:
+        src = (
+            "def _get(d):\n"
+            f"    try:\n        return d{''.join(head)}\n"
+            f"    except {_LOOKUP_ERRORS}:\n        return None\n"
+        )
+    else:
+        src = (
+            "def _get(d):\n"
+            f"    try:\n        items = d{''.join(head)}\n"
+            f"    except {_LOOKUP_ERRORS}:\n        return None\n"
+            "    out = []\n"
+            "    for _x in items:\n"
+            f"        if isinstance(_x, dict) and {_condition(flt)}:\n"
+            f"            try:\n                v = _x{''.join(tail)}\n"
+            f"            except {_LOOKUP_ERRORS}:\n                continue\n"
+            "            if v is not None:\n                out.append(v)\n"
+            "    if not out:\n        return None\n"
+            "    return ''.join(out) if all(isinstance(v, str) for v in out) else out\n"
+        )
+    namespace: dict[str, Any] = {}
+    exec(compile(src, f"<manifest path {path}>", "exec"), namespace)  # noqa: S102 - keys are repr()-quoted
+    getter: Getter = namespace["_get"]
+    getter.__doc__ = f"Read {path!r}."
+    return getter
+
+
+def set_path(target: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``value`` at dotted ``path`` in ``target``, creating nested objects."""
+    keys = path.split(".")
+    node = target
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = value

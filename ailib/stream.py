@@ -1,0 +1,152 @@
+"""Turn a provider's byte stream into :class:`~ailib.types.StreamingEvent` objects.
+
+One decoder serves every SSE wire family: the manifest's ``stream.routes`` say, per
+event type, where content, reasoning, finish reason, usage and errors live, and the
+getters are compiled at manifest load. Per event the work is: split SSE lines,
+``json.loads``, and a handful of compiled lookups.
+
+Ordering contract (what the conformance suite checks): content and reasoning deltas
+are delivered as they arrive; usage is merged across events (providers spread it:
+Anthropic sends input tokens first and output tokens last, Gemini repeats running
+totals) and delivered once, followed by the finish event, when the stream ends.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from .errors import AiLibError, StreamProtocolError
+from .manifest import Extraction, Manifest
+from .sse import SSEDecoder
+from .types import ContentDelta, Finish, StreamingEvent, Usage
+
+ErrorFactory = Callable[[Any, int | None], AiLibError]
+
+
+def as_text(value: Any) -> str | None:
+    """Content as text: a string, or the ``text`` of typed chunks (Mistral, Replicate)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, str):
+                parts.append(item)
+            elif isinstance(item, dict) and item.get("type", "text") == "text" and isinstance(item.get("text"), str):
+                parts.append(item["text"])
+        return "".join(parts)
+    return None
+
+
+class StreamDecoder:
+    """Feed raw bytes; collect events; :meth:`close` at end of body."""
+
+    def __init__(self, manifest: Manifest, make_error: ErrorFactory, loads: Callable[[Any], Any] = json.loads) -> None:
+        self._sse = SSEDecoder()
+        self._routes = manifest.routes
+        self._default = manifest.routes.get("*")
+        self._route_key = manifest.route_key
+        event_type = manifest.stream.get("event_type", "none")
+        self._mode = "field" if event_type.startswith("field:") else event_type
+        self._done_marker = manifest.stream.get("done_marker")
+        self._finish_map = manifest.finish_reasons
+        self._make_error = make_error
+        self._loads = loads
+        self._provider = manifest.id
+        self.usage: dict[str, int] = {}
+        self.raw_finish: str | None = None
+        self.model: str | None = None
+        self.ended = False
+        self.error: AiLibError | None = None
+
+    def feed(self, chunk: bytes) -> list[StreamingEvent]:
+        """Events completed by this chunk. After a provider error, :attr:`error` is set."""
+        if self.error is not None:
+            return []
+        return self._events(self._sse.feed(chunk))
+
+    def close(self) -> list[StreamingEvent]:
+        """End of body: the last events, then usage and finish; raises if the stream broke."""
+        out = self._events(self._sse.flush()) if self.error is None else []
+        if self.error is not None:
+            return out
+        if self.raw_finish is None and not self.ended:
+            self.error = StreamProtocolError(
+                "stream ended without a finish reason or done marker (cut off?)", provider=self._provider
+            )
+            return out
+        if self.usage:
+            out.append(StreamingEvent(StreamingEvent.USAGE, Usage(**self.usage)))
+        raw = self.raw_finish
+        out.append(StreamingEvent(StreamingEvent.FINISH, Finish(self._finish_map.get(raw, "other") if raw else None, raw)))
+        return out
+
+    def _events(self, sse_events: list[Any]) -> list[StreamingEvent]:
+        out: list[StreamingEvent] = []
+        routes, default, mode = self._routes, self._default, self._mode
+        for sse in sse_events:
+            data = sse.data
+            if data == self._done_marker:
+                self.ended = True
+                continue
+            if mode == "sse":
+                # Route by the SSE event name before parsing: ignored events (ping) cost nothing.
+                route = routes.get(sse.event) or default
+                if route is None:
+                    continue
+                if route.text:
+                    if data:
+                        out.append(StreamingEvent(StreamingEvent.CONTENT, ContentDelta(data)))
+                    self.ended = self.ended or route.end
+                    continue
+                obj = self._parse(data)
+            else:
+                obj = self._parse(data)
+                route = default if mode == "none" else (routes.get(self._route_key(sse.event, obj)) or default)
+                if route is None:
+                    continue
+            if self.error is None:
+                self._apply(route, obj, out)
+            if self.error is not None:
+                break
+        return out
+
+    def _parse(self, data: str) -> Any:
+        try:
+            return self._loads(data)
+        except ValueError:
+            self.error = StreamProtocolError(
+                f"invalid JSON in stream event: {data[:80]!r}", provider=self._provider
+            )
+            return None
+
+    def _apply(self, route: Extraction, obj: Any, out: list[StreamingEvent]) -> None:
+        err = route.error(obj)
+        if err:
+            self.error = self._make_error(obj, None)
+            return
+        text = route.content(obj)
+        if text:
+            if not isinstance(text, str):
+                text = as_text(text)
+            if text:
+                out.append(StreamingEvent(StreamingEvent.CONTENT, ContentDelta(text)))
+        thought = route.reasoning(obj)
+        if thought:
+            if not isinstance(thought, str):
+                thought = as_text(thought)
+            if thought:
+                out.append(StreamingEvent(StreamingEvent.REASONING, ContentDelta(thought)))
+        finish = route.finish_reason(obj)
+        if finish:
+            self.raw_finish = finish
+        for name, getter in route.usage:
+            value = getter(obj)
+            if value is not None:
+                self.usage[name] = value
+        if self.model is None:
+            self.model = route.model(obj)
+        if route.end:
+            self.ended = True
+
