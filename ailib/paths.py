@@ -85,6 +85,7 @@ def compile_path(path: str | None) -> Getter:
             "def _get(d):\n"
             f"    try:\n        items = d{''.join(head)}\n"
             f"    except {_LOOKUP_ERRORS}:\n        return None\n"
+            "    if items.__class__ is not list:\n        return None\n"
             "    out = []\n"
             "    for _x in items:\n"
             f"        if isinstance(_x, dict) and {_condition(flt)}:\n"
