@@ -59,6 +59,23 @@ def parse(path: str) -> list[tuple[str, str | None]]:
     return parts
 
 
+def _chain(var: str, keys: list[str], bail: str, indent: str) -> str:
+    """Statements that read ``keys`` from ``var`` in place. An index needs a list:
+    a string there is a wrong type (``"xyz"[0]`` would read a character)."""
+    lines: list[str] = []
+    run = ""
+    for key in keys:
+        if key.isdigit():
+            if run:
+                lines.append(f"{var} = {var}{run}")
+                run = ""
+            lines.append(f"if {var}.__class__ is not list:\n{indent}    {bail}")
+        run += _access(key)
+    if run:
+        lines.append(f"{var} = {var}{run}")
+    return "".join(f"{indent}{line}\n" for line in lines or ["pass"])
+
+
 def compile_path(path: str | None) -> Getter:
     """Return a function ``f(obj) -> value | None`` reading ``path`` from parsed JSON."""
     if not path:
@@ -69,27 +86,28 @@ def compile_path(path: str | None) -> Getter:
     flt: str | None = None
     for key, seg_filter in segments:
         if flt is None:
-            head.append(_access(key))
+            head.append(key)
             if seg_filter:
                 flt = seg_filter
         else:
-            tail.append(_access(key))
+            tail.append(key)
     if flt is None:
         src = (
             "def _get(d):\n"
-            f"    try:\n        return d{''.join(head)}\n"
+            f"    try:\n{_chain('d', head, 'return None', '        ')}        return d\n"
             f"    except {_LOOKUP_ERRORS}:\n        return None\n"
         )
     else:
         src = (
             "def _get(d):\n"
-            f"    try:\n        items = d{''.join(head)}\n"
+            f"    try:\n{_chain('d', head, 'return None', '        ')}"
             f"    except {_LOOKUP_ERRORS}:\n        return None\n"
-            "    if items.__class__ is not list:\n        return None\n"
+            "    if d.__class__ is not list:\n        return None\n"
             "    out = []\n"
-            "    for _x in items:\n"
+            "    for _x in d:\n"
             f"        if isinstance(_x, dict) and {_condition(flt)}:\n"
-            f"            try:\n                v = _x{''.join(tail)}\n"
+            f"            v = _x\n"
+            f"            try:\n{_chain('v', tail, 'continue', '                ')}"
             f"            except {_LOOKUP_ERRORS}:\n                continue\n"
             "            if v is not None:\n                out.append(v)\n"
             "    if not out:\n        return None\n"
