@@ -1,0 +1,232 @@
+"""Cassettes a reviewer can read, that never hold a secret, and that say where they came from.
+
+* Serializer: vcrpy's YAML layout, but JSON bodies pretty-printed and SSE bodies kept
+  as literal blocks, so a re-recording diff shows what really changed.
+* Scrubbing: credentials are replaced in headers and query strings before a request is
+  stored, key-shaped strings are removed from bodies, and volatile headers (dates,
+  request ids, user-agent) are dropped from both sides.
+* Provenance: each cassette carries ``provenance: {source, recorded, client}`` and the
+  index ``cassettes/PROVENANCE.yaml`` lists them all.
+* Routing: when recording from the provider simulator, sockets go to 127.0.0.1 below
+  vcrpy's layer, so the cassette keeps the provider's real URL.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import yaml
+
+CASSETTES_DIR = Path(__file__).resolve().parent.parent / "cassettes"
+PROVENANCE_FILE = CASSETTES_DIR / "PROVENANCE.yaml"
+
+#: Request headers that carry credentials: value replaced, name kept (shows auth placement).
+SECRET_HEADERS = {"authorization", "x-api-key", "api-key", "x-goog-api-key", "proxy-authorization"}
+SECRET_QUERY = {"key", "api_key", "api-key", "access_token"}
+#: Headers that change on every call and say nothing about the contract.
+VOLATILE_HEADERS = {
+    "date", "user-agent", "accept-encoding", "connection", "content-length", "transfer-encoding", "host",
+    "x-request-id", "request-id", "cf-ray", "set-cookie", "server", "openai-processing-ms", "x-stainless-retry-count",
+    "keep-alive", "via", "alt-svc", "x-envoy-upstream-service-time", "x-ailib-sim-fault",
+}
+REDACTED = "REDACTED"
+#: Strings shaped like provider keys (OpenAI sk-, Anthropic sk-ant-, Google AIza, HF hf_, xAI xai-, Groq gsk_, Replicate r8_).
+KEY_PATTERN = re.compile(
+    r"(sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{30,}|hf_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}"
+    r"|gsk_[A-Za-z0-9]{20,}|r8_[A-Za-z0-9]{20,}|Bearer\s+(?!REDACTED\b)[A-Za-z0-9._\-]{12,})"
+)
+
+
+def scrub_text(text: str, secrets: tuple[str, ...] = ()) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return KEY_PATTERN.sub(REDACTED, text)
+
+
+# --- vcrpy hooks -------------------------------------------------------------------
+
+
+def make_request_filter(secrets: Callable[[], tuple[str, ...]], seen: list[Any]) -> Callable[[Any], Any]:
+    """``before_record_request``: remember the request as sent, return a scrubbed copy."""
+
+    def before_record_request(request: Any) -> Any:
+        seen.append(copy.deepcopy(request))
+        clean = copy.deepcopy(request)
+        keys = secrets()
+        for name in list(clean.headers):
+            lower = name.lower()
+            if lower in VOLATILE_HEADERS:
+                del clean.headers[name]
+            elif lower in SECRET_HEADERS:
+                value = clean.headers[name]
+                clean.headers[name] = "Bearer " + REDACTED if value.lower().startswith("bearer ") else REDACTED
+        parts = urlsplit(clean.uri)
+        if parts.query:
+            query = [(k, REDACTED if k.lower() in SECRET_QUERY else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+            clean.uri = urlunsplit(parts._replace(query=urlencode(query)))
+        if clean.body:
+            body = clean.body.decode("utf-8") if isinstance(clean.body, bytes) else clean.body
+            clean.body = scrub_text(body, keys).encode("utf-8")
+        return clean
+
+    return before_record_request
+
+
+def make_response_filter(secrets: Callable[[], tuple[str, ...]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
+        response = copy.deepcopy(response)
+        response["headers"] = {
+            k: v for k, v in response["headers"].items() if k.lower() not in VOLATILE_HEADERS
+        }
+        body = response["body"]["string"]
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        response["body"]["string"] = scrub_text(text, secrets())
+        return response
+
+    return before_record_response
+
+
+# --- serializer ----------------------------------------------------------------------
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _pretty(body: Any, content_type: str = "") -> Any:
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    if not body or "event-stream" in content_type:
+        return body
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False) + "\n"
+    except ValueError:
+        return body
+
+
+class ReadableSerializer:
+    """vcrpy serializer (module-like: ``serialize`` / ``deserialize``)."""
+
+    provenance: dict[str, Any] | None = None
+
+    @staticmethod
+    def serialize(cassette: dict[str, Any]) -> str:
+        out: dict[str, Any] = {}
+        if ReadableSerializer.provenance:
+            out["provenance"] = ReadableSerializer.provenance
+        interactions = []
+        for item in cassette["interactions"]:
+            req, resp = dict(item["request"]), dict(item["response"])
+            req["headers"] = {k: v for k, v in sorted(req["headers"].items())}
+            req["body"] = _pretty(req.get("body"))
+            ctype = ""
+            for k, v in resp["headers"].items():
+                if k.lower() == "content-type":
+                    ctype = v[0] if isinstance(v, list) else v
+            resp["headers"] = {k: v for k, v in sorted(resp["headers"].items())}
+            resp["body"] = {"string": _pretty(resp["body"]["string"], ctype)}
+            interactions.append({"request": req, "response": resp})
+        out["interactions"] = interactions
+        out["version"] = cassette.get("version", 1)
+        return yaml.dump(out, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+
+    @staticmethod
+    def deserialize(text: str) -> dict[str, Any]:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - safe loader
+        return {"interactions": data.get("interactions", []), "version": data.get("version", 1)}
+
+
+def read_provenance(path: Path) -> dict[str, Any] | None:
+    """The provenance block at the top of a cassette, without parsing the interactions."""
+    head = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("interactions:"):
+                break
+            head.append(line)
+    data = yaml.load("".join(head), Loader=_Loader) if head else None
+    return (data or {}).get("provenance")
+
+
+def provenance_block(source: str, client: str) -> dict[str, Any]:
+    return {"source": source, "recorded": dt.date.today().isoformat(), "client": client}
+
+
+def update_provenance_index(entries: dict[str, dict[str, Any]]) -> None:
+    """Merge newly recorded cassettes into ``cassettes/PROVENANCE.yaml`` (locked, sorted)."""
+    import fcntl
+
+    PROVENANCE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with open(PROVENANCE_FILE, "a+", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        current = yaml.load(f.read() or "{}", Loader=_Loader) or {}
+        cassettes = current.get("cassettes", {})
+        cassettes.update(entries)
+        doc = {
+            "description": (
+                "Where each cassette came from. source: simulated = recorded from the provider simulator "
+                "in conformance/simulator (no provider was called); live = recorded from the provider's real API."
+            ),
+            "cassettes": dict(sorted(cassettes.items())),
+        }
+        f.seek(0)
+        f.truncate()
+        f.write(yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=1000))
+
+
+# --- routing to the simulator ------------------------------------------------------------
+
+
+class SimulatorRoute:
+    """Wraps an httpcore pool: every connection goes to the simulator on 127.0.0.1.
+
+    Installed below vcrpy's patch point (``AsyncHTTPTransport.handle_async_request``),
+    so vcrpy sees and records the provider's real URL; the ``Host`` header keeps the
+    provider host, which is how the simulator knows whom to play.
+    """
+
+    def __init__(self, pool: Any, port: int, fault: str | None = None) -> None:
+        self._pool = pool
+        self._port = port
+        self._fault = fault
+
+    async def handle_async_request(self, request: Any) -> Any:
+        import httpcore
+
+        url = httpcore.URL(scheme=b"http", host=b"127.0.0.1", port=self._port, target=request.url.target)
+        headers = list(request.headers)
+        if self._fault:
+            headers.append((b"x-ailib-sim-fault", self._fault.encode()))
+        routed = httpcore.Request(request.method, url, headers=headers, content=request.stream, extensions=request.extensions)
+        return await self._pool.handle_async_request(routed)
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
+def simulator_client_factory(port: int, fault: str | None = None) -> Callable[[], Any]:
+    import httpx
+
+    def make() -> httpx.AsyncClient:
+        transport = httpx.AsyncHTTPTransport()
+        transport._pool = SimulatorRoute(transport._pool, port, fault)  # type: ignore[assignment]
+        return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(10.0))
+
+    return make

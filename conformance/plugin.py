@@ -1,0 +1,241 @@
+"""pytest plugin of the conformance suite: options, cassette set-up, results, report.
+
+It stays out of the test bodies (as pytest-recording does): the suite has a single
+test function, parametrised here over every manifest × every scenario.
+
+Options (besides pytest-recording's ``--record-mode=none|once|new_episodes|all|rewrite``):
+
+``--runtime NAME``       which client is judged (default ``ailib``; see conformance/runtimes)
+``--live``               record from the real providers with keys from the environment,
+                         instead of from the provider simulator
+``--matrix-report DIR``  after the run, write the results and the capability matrix to DIR
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from .cassettes import (
+    CASSETTES_DIR,
+    ReadableSerializer,
+    make_request_filter,
+    make_response_filter,
+    provenance_block,
+    simulator_client_factory,
+    update_provenance_index,
+)
+from .runner import CellContext, CellResult, cassette_path, planted_key, run_cell
+from .scenarios import Scenario, load_scenarios, needs_cassette
+
+_RESULTS = pytest.StashKey[list]()
+_RECORDED = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "ailib conformance suite")
+    group.addoption("--runtime", default="ailib", help="runtime adapter to judge (default: ailib)")
+    group.addoption("--live", action="store_true", help="record from the real providers (needs their API keys)")
+    group.addoption("--matrix-report", metavar="DIR", help="write results and the capability matrix to DIR")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "conformance_cell(provider, scenario): one cell of the capability matrix")
+    config.stash[_RESULTS] = []
+    config.stash[_RECORDED] = {}
+
+
+# --- collection --------------------------------------------------------------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "cell" not in metafunc.fixturenames:
+        return
+    from ailib import manifest as manifests
+
+    cells = [(p, s) for p in manifests.available() for s in load_scenarios()]
+    metafunc.parametrize("cell", cells, ids=[f"{p}-{s.id}" for p, s in cells])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from ailib import manifest as manifests
+
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or "cell" not in callspec.params:
+            continue
+        provider, scenario = callspec.params["cell"]
+        item.add_marker(pytest.mark.block_network)
+        if needs_cassette(manifests.load(provider), scenario):
+            item.add_marker(pytest.mark.vcr)
+
+
+# --- vcr set-up ----------------------------------------------------------------------
+
+
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    vcr.register_serializer("yaml", ReadableSerializer)
+    vcr.register_persister(_ProvenancePersister(config))
+
+
+class _ProvenancePersister:
+    """Saves cassettes with their provenance block and remembers them for the index."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def load_cassette(self, cassette_path: str, serializer: Any) -> Any:
+        from vcr.persisters.filesystem import FilesystemPersister
+
+        return FilesystemPersister.load_cassette(cassette_path, serializer)
+
+    def save_cassette(self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        import ailib
+
+        live = self.config.getoption("--live")
+        block = provenance_block("live" if live else "simulated", f"{self.config.getoption('--runtime')} {ailib.__version__}")
+        path = Path(cassette_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ReadableSerializer.provenance = block
+        try:
+            path.write_text(serializer.serialize(cassette_dict), encoding="utf-8")
+        finally:
+            ReadableSerializer.provenance = None
+        self.config.stash[_RECORDED][str(path.relative_to(CASSETTES_DIR))] = block
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir() -> str:
+    return str(CASSETTES_DIR)
+
+
+@pytest.fixture
+def default_cassette_name(cell: tuple[str, Scenario]) -> str:
+    provider, scenario = cell
+    return f"{provider}/{scenario.id}"
+
+
+@pytest.fixture
+def wire() -> list[Any]:
+    """Every request the runtime sent in this test, as sent (before scrubbing)."""
+    return _Seen()
+
+
+class _Seen(list):
+    """vcrpy calls the request filter several times per request; keep each request once."""
+
+    def append(self, item: Any) -> None:  # type: ignore[override]
+        ident = (item.method, item.uri, item.body)
+        if not any(ident == (r.method, r.uri, r.body) for r in self[-1:]):
+            super().append(item)
+
+
+@pytest.fixture
+def vcr_config(cell: tuple[str, Scenario], wire: list[Any]) -> dict[str, Any]:
+    provider, _ = cell
+    secrets = lambda: (planted_key(provider), *_live_keys(provider))  # noqa: E731
+    return {
+        "before_record_request": make_request_filter(secrets, wire),
+        "before_record_response": make_response_filter(secrets),
+        "decode_compressed_response": True,
+        "allow_playback_repeats": False,
+        "match_on": ["method", "scheme", "host", "port", "path", "query"],
+    }
+
+
+def _live_keys(provider: str) -> tuple[str, ...]:
+    from ailib import manifest as manifests
+
+    m = manifests.load(provider)
+    return tuple(os.environ[name] for name in m.env_vars() if os.environ.get(name))
+
+
+@pytest.fixture(scope="session")
+def simulator(request: pytest.FixtureRequest, record_mode: str) -> Iterator[Any]:
+    """The provider simulator, started only when recording without --live."""
+    if record_mode == "none" or request.config.getoption("--live"):
+        yield None
+        return
+    from .simulator import SimulatorServer, load_contracts
+
+    with SimulatorServer(load_contracts()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def runtime(request: pytest.FixtureRequest) -> Any:
+    from .runtimes import get_runtime
+
+    return get_runtime(request.config.getoption("--runtime"))
+
+
+@pytest.fixture
+def cell_context(
+    request: pytest.FixtureRequest, cell: tuple[str, Scenario], wire: list[Any], vcr: Any,
+    record_mode: str, simulator: Any, runtime: Any,
+) -> CellContext:
+    import httpx
+
+    provider, scenario = cell
+    live = request.config.getoption("--live")
+    key = planted_key(provider)
+    from ailib import manifest as manifests
+
+    manifest = manifests.load(provider)
+    if live and manifest.chat_supported:
+        env = [n for n in manifest.env_vars() if os.environ.get(n)]
+        if not env:
+            pytest.skip(f"--live: set {manifest.env_vars()[0]} to record {provider}")
+        key = os.environ[env[0]]
+    from .contract import load_contracts
+
+    for name, value in ((load_contracts().get(provider) or {}).get("variables") or {}).items():
+        if not (live and os.environ.get(name)):
+            request.getfixturevalue("monkeypatch").setenv(name, value)
+    if simulator is not None:
+        factory = simulator_client_factory(simulator.port, scenario.fault)
+    else:
+        factory = lambda: httpx.AsyncClient(timeout=httpx.Timeout(60.0))  # noqa: E731
+    return CellContext(runtime=runtime, http_client=factory, seen=wire, cassette=vcr,
+                       replaying=record_mode == "none", api_key=key)
+
+
+# --- results ---------------------------------------------------------------------------
+
+
+def record_cell(item: pytest.Item, result: CellResult) -> None:
+    item.user_properties.append(("conformance_cell", json.dumps(result.as_dict())))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for name, value in report.user_properties:
+        if name == "conformance_cell" and report.when == "call":
+            _config().stash[_RESULTS].append(json.loads(value))
+
+
+_CONFIG: list[pytest.Config] = []
+
+
+def _config() -> pytest.Config:
+    return _CONFIG[-1]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG.append(session.config)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    recorded = config.stash[_RECORDED]
+    if recorded:
+        update_provenance_index(recorded)
+    out = config.getoption("--matrix-report")
+    if out and not hasattr(config, "workerinput") and config.stash[_RESULTS]:
+        from .results import write_results
+
+        write_results(Path(out), config.getoption("--runtime"), config.stash[_RESULTS])

@@ -1,0 +1,66 @@
+"""Collect cell results into the results file the report builder reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from ailib import manifest as manifests
+
+from .cassettes import read_provenance
+from .runner import cassette_path
+from .scenarios import load_scenarios
+
+
+def results_document(runtime: str, runtime_version: str, cells: list[dict[str, Any]]) -> dict[str, Any]:
+    providers = []
+    for pid in manifests.available():
+        m = manifests.load(pid)
+        sources: dict[str, int] = {"simulated": 0, "live": 0}
+        dates: set[str] = set()
+        clients: set[str] = set()
+        for scenario in load_scenarios():
+            path = cassette_path(pid, scenario.id)
+            block = read_provenance(path) if path.is_file() else None
+            if block:
+                sources[block["source"]] = sources.get(block["source"], 0) + 1
+                dates.add(str(block["recorded"]))
+                clients.add(str(block["client"]).rsplit(" ", 1)[-1])
+        providers.append({
+            "id": pid, "name": m.name, "family": m.family, "docs_url": m.docs_url,
+            "status": m.data.get("status", "active"), "chat": m.chat_supported, "chat_reason": m.chat_reason,
+            "evidence": {"simulated": sources["simulated"], "live": sources["live"],
+                         "recorded_at": sorted(dates), "client_versions": sorted(clients)},
+        })
+    scenarios = [{"id": s.id, "title": s.title, "group": s.group, "capability": s.capability} for s in load_scenarios()]
+    order = {(c["provider"], c["scenario"]): c for c in cells}
+    ordered = [order[(p["id"], s["id"])] for p in providers for s in scenarios if (p["id"], s["id"]) in order]
+    return {
+        "format": 1,
+        "runtime": runtime,
+        "runtime_version": runtime_version,
+        "generated_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "scenarios": scenarios,
+        "providers": providers,
+        "cells": ordered,
+    }
+
+
+def write_results(out_dir: Path, runtime_name: str, cells: list[dict[str, Any]]) -> Path:
+    """Write ``results/<runtime>.json`` and build the matrix next to it."""
+    from .runtimes import get_runtime
+
+    runtime = get_runtime(runtime_name)
+    doc = results_document(runtime.name, runtime.version, cells)
+    target = out_dir if runtime_name == "ailib" else out_dir / runtime_name
+    results_file = out_dir / "results" / f"{runtime_name}.json"
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    results_file.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        from .report import build
+    except ImportError:
+        return results_file
+    build(results_file, target)
+    return results_file

@@ -1,0 +1,187 @@
+"""Run one cell of the matrix (provider × scenario) and judge it."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ailib import manifest as manifests
+from ailib.manifest import Manifest
+
+from . import checks
+from .cassettes import CASSETTES_DIR, ReadableSerializer, read_provenance
+from .contract import load_contracts
+from .runtimes.base import Call, Outcome, Runtime
+from .scenarios import REFUSED_WHEN_UNSUPPORTED, Scenario, load_scenarios, needs_cassette
+
+
+def planted_key(provider: str) -> str:
+    """A recognisable fake key: tests search every output for it."""
+    return f"ailib-planted-key-{provider}-0123456789abcdef"
+
+
+@dataclass
+class CellResult:
+    provider: str
+    scenario: str
+    status: str  # pass | fail | unsupported | not_applicable
+    detail: str | None = None
+    declared: bool | None = None
+    evidence: str | None = None
+    outcome: str | None = None
+    response_fields: list[str] | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("problems")
+        return data
+
+
+def cassette_path(provider: str, scenario: str) -> Path:
+    return CASSETTES_DIR / provider / f"{scenario}.yaml"
+
+
+def _response_fields(body: str, stream: bool) -> list[str] | None:
+    import json
+
+    if stream:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return sorted(data) if isinstance(data, dict) else None
+
+
+@dataclass
+class CellContext:
+    """What the plugin hands the runner for one test."""
+
+    runtime: Runtime
+    http_client: Callable[[], Any]
+    seen: list[Any]
+    cassette: Any  # vcrpy Cassette, or None for cells that send nothing
+    replaying: bool
+    api_key: str
+    max_retries: int = 0
+
+
+def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
+    manifest = manifests.load(provider)
+    declared = manifest.capability(scenario.capability).supported if scenario.capability else None
+    result = CellResult(provider, scenario.id, "pass", declared=declared)
+    call = _call(provider, scenario, manifest, ctx)
+    if not manifest.chat_supported:
+        outcome = asyncio.run(ctx.runtime.run(call))
+        result.status, result.detail = "not_applicable", manifest.chat_reason
+        if outcome.rejected is None or ctx.seen:
+            result.status = "fail"
+            result.detail = f"{provider} has no chat API but the runtime did not refuse before sending"
+        return result
+    if not needs_cassette(manifest, scenario):
+        return _unsupported(provider, scenario, manifest, ctx, call, result)
+    path = cassette_path(provider, scenario.id)
+    if ctx.replaying and not path.is_file():
+        return _fail(result, [f"{provider}/{scenario.id}: missing cassette {path.relative_to(CASSETTES_DIR.parent)}"])
+    outcome = asyncio.run(ctx.runtime.run(call))
+    return _judge(provider, scenario, manifest, ctx, outcome, result, path)
+
+
+def _call(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext) -> Call:
+    contract = load_contracts().get(provider) or {}
+    return Call(
+        provider=provider,
+        model=contract.get("model") or manifest.default_model or "model",
+        api_key=ctx.api_key,
+        messages=list(scenario.messages),
+        parameters=dict(scenario.parameters),
+        mode=scenario.call,
+        via=scenario.via,
+        http_client=ctx.http_client,
+        max_retries=ctx.max_retries,
+    )
+
+
+def _unsupported(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext, call: Call, result: CellResult) -> CellResult:
+    reason = manifest.capability(scenario.capability or "").reason
+    result.status, result.detail = "unsupported", reason
+    if scenario.capability not in REFUSED_WHEN_UNSUPPORTED:
+        return result
+    outcome = asyncio.run(ctx.runtime.run(call))
+    result.outcome = "rejected" if scenario.group == "parameters" else None
+    if outcome.rejected is None or ctx.seen:
+        return _fail(result, [f"{provider}/{scenario.id}: {scenario.capability} is declared unsupported, "
+                              f"but the runtime did not refuse before sending"])
+    contract = load_contracts().get(provider) or {}
+    for name in scenario.parameters:
+        if name in (contract.get("fields") or {}):
+            return _fail(result, [f"{provider}/{scenario.id}: the manifest rejects {name}, "
+                                  f"but the provider documents it as {contract['fields'][name]!r}"])
+    return result
+
+
+def _judge(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext, outcome: Outcome,
+           result: CellResult, path: Path) -> CellResult:
+    contract = load_contracts().get(provider)
+    if contract is None or "no_chat" in contract:
+        return _fail(result, [f"{provider}: no documented contract in conformance/contracts/{provider}.yaml"])
+    if outcome.rejected is not None:
+        result.outcome = "rejected" if scenario.group == "parameters" else None
+        return _fail(result, [f"{provider}/{scenario.id}: refused before sending although declared supported: {outcome.rejected}"])
+    if not ctx.seen:
+        return _fail(result, [f"{provider}/{scenario.id}: the runtime sent no request"
+                              + (f" ({outcome.error.message})" if outcome.error else "")])
+    problems = checks.check_request(provider, scenario, contract, ctx.seen[0], ctx.api_key)
+    if scenario.group == "parameters":
+        result.outcome = "dropped" if any(" dropped:" in p for p in problems) else "honoured"
+    cassette = ctx.cassette
+    if ctx.replaying:
+        recorded = cassette.requests[0]
+        problems += checks.check_same_body(provider, scenario, ctx.seen[0], recorded)
+        if not cassette.all_played:
+            problems.append(f"{provider}/{scenario.id}: {len(cassette) - cassette.play_count} recorded "
+                            f"interaction(s) never used in {path.name}")
+    body = cassette.responses[-1]["body"]["string"]
+    body = body.decode("utf-8") if isinstance(body, bytes) else body
+    family = contract["family"]
+    try:
+        reading = checks.reading_of(family, body, scenario.stream)
+    except (ValueError, KeyError, TypeError) as exc:
+        problems.append(f"{provider}/{scenario.id}: recorded response unreadable ({type(exc).__name__}: {exc})")
+    else:
+        problems += checks.check_response(provider, scenario, family, outcome, reading)
+        if "same_text_as" in scenario.expect:
+            problems += _same_text(provider, scenario, family, outcome)
+    result.response_fields = _response_fields(body, scenario.stream)
+    provenance = read_provenance(path) if path.is_file() else None
+    result.evidence = (provenance or {}).get("source")
+    if problems:
+        return _fail(result, problems)
+    return result
+
+
+def _same_text(provider: str, scenario: Scenario, family: str, outcome: Outcome) -> list[str]:
+    other = scenario.expect["same_text_as"]
+    path = cassette_path(provider, other)
+    if not path.is_file():
+        return [f"{provider}/{scenario.id}: cannot compare with {other}: no cassette {path.name}"]
+    data = ReadableSerializer.deserialize(path.read_text(encoding="utf-8"))
+    body = data["interactions"][-1]["response"]["body"]["string"]
+    want = checks.reading_of(family, body, False).content
+    if outcome.content != want:
+        return [f"{provider}/{scenario.id}: streamed text {outcome.content!r:.60} != non-stream text {want!r:.60}"]
+    return []
+
+
+def _fail(result: CellResult, problems: list[str]) -> CellResult:
+    result.status = "fail"
+    result.problems = problems
+    result.detail = "; ".join(problems)
+    return result
+
+
+def all_cells() -> list[tuple[str, Scenario]]:
+    return [(p, s) for p in manifests.available() for s in load_scenarios()]

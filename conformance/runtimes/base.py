@@ -1,0 +1,65 @@
+"""The seam between the conformance suite and the client it judges.
+
+A runtime adapter turns one scenario call into an :class:`Outcome`. The suite only
+ever talks to this interface, so the same scenarios and cassettes judge ailib, the
+official ai-lib-python runtime or the openai SDK. Adapters must send their HTTP
+through httpx (vcrpy replays cassettes at httpx's transport layer) and use the
+``http_client`` the suite hands them where the runtime accepts one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+import httpx
+
+
+@dataclass
+class Call:
+    provider: str
+    model: str
+    api_key: str
+    messages: list[tuple[str, str]]
+    parameters: dict[str, Any]
+    mode: str  # execute | stats | stream | guide_example
+    via: str = "builder"  # builder | messages
+    http_client: Callable[[], httpx.AsyncClient] = httpx.AsyncClient
+    max_retries: int = 0
+
+
+@dataclass
+class ErrorInfo:
+    type: str
+    error_class: str | None
+    code: str | None
+    status_code: int | None
+    retryable: bool | None
+    fallbackable: bool | None
+    message: str
+
+
+@dataclass
+class Outcome:
+    content: str | None = None
+    finish_reason: str | None = None
+    raw_finish_reason: str | None = None
+    usage: dict[str, int | None] | None = None
+    events: list[tuple[str, Any]] = field(default_factory=list)  # ("content"|"reasoning"|"usage"|"finish", value)
+    stats: dict[str, Any] | None = None
+    error: ErrorInfo | None = None
+    rejected: str | None = None  # refused before sending, with the runtime's reason
+
+
+class Runtime(Protocol):
+    name: str
+    version: str
+
+    def unavailable(self) -> str | None:
+        """Why this runtime cannot run here (not installed, ...), or None."""
+
+    def supports(self, provider: str) -> str | None:
+        """Why this runtime cannot load ``provider``, or None."""
+
+    async def run(self, call: Call) -> Outcome:
+        """Run one call. Never raises for provider or caller errors: they go in ``Outcome``."""

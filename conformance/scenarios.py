@@ -1,0 +1,57 @@
+"""Scenarios as data (``scenarios.yaml``) and which cells of the matrix need a cassette."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ailib.manifest import Manifest
+
+SCENARIOS_FILE = Path(__file__).resolve().parent / "scenarios.yaml"
+#: Capabilities a client must refuse before sending when a manifest declares them unsupported.
+REFUSED_WHEN_UNSUPPORTED = {"system_messages", "multi_turn", "temperature", "top_p", "max_tokens", "stop", "streaming"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    group: str
+    messages: tuple[tuple[str, str], ...]
+    call: str
+    capability: str | None = None
+    via: str = "builder"
+    parameters: dict[str, Any] = field(default_factory=dict)
+    expect: dict[str, Any] = field(default_factory=dict)
+    fault: str | None = None
+
+    @property
+    def stream(self) -> bool:
+        return self.call == "stream"
+
+
+@lru_cache(maxsize=None)
+def load_scenarios(path: Path = SCENARIOS_FILE) -> tuple[Scenario, ...]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out = []
+    for raw in data["scenarios"]:
+        messages = tuple((role, text) for turn in raw["messages"] for role, text in turn.items())
+        out.append(
+            Scenario(
+                id=raw["id"], title=raw["title"], group=raw["group"], messages=messages, call=raw["call"],
+                capability=raw.get("capability"), via=raw.get("via", "builder"),
+                parameters=raw.get("parameters") or {}, expect=raw.get("expect") or {}, fault=raw.get("fault"),
+            )
+        )
+    return tuple(out)
+
+
+def needs_cassette(manifest: Manifest, scenario: Scenario) -> bool:
+    """A cell sends HTTP (and so has a cassette) when the provider has chat and declares the capability."""
+    if not manifest.chat_supported:
+        return False
+    return scenario.capability is None or manifest.capability(scenario.capability).supported
