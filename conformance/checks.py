@@ -213,3 +213,62 @@ def _check_events(where: str, scenario: Scenario, outcome: Outcome, reading: ora
     if "".join(reading.deltas) and len([k for k in kinds if k == "content"]) < 2 and len(reading.deltas) >= 2:
         problems.append(f"{where}: {len(reading.deltas)} deltas in the response but the client merged them")
     return problems
+
+
+#: The AI-Protocol standard error classes: code, retryable, fallbackable (shared/providers.md).
+STANDARD_ERRORS = {
+    "invalid_request": ("E1001", False, False),
+    "authentication": ("E1002", False, True),
+    "permission_denied": ("E1003", False, False),
+    "not_found": ("E1004", False, False),
+    "request_too_large": ("E1005", False, False),
+    "rate_limited": ("E2001", True, True),
+    "quota_exhausted": ("E2002", False, True),
+    "server_error": ("E3001", True, True),
+    "overloaded": ("E3002", True, True),
+    "timeout": ("E3003", True, True),
+    "conflict": ("E4001", True, False),
+    "cancelled": ("E4002", False, False),
+    "unknown": ("E9999", False, False),
+}
+
+
+def error_reading(family: str, body: str) -> oracle.Reading:
+    """The provider's own error message in an HTTP error body (None for non-JSON pages)."""
+    reading = oracle.Reading()
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return reading
+    reading.error = oracle.error_message(family, data)
+    return reading
+
+
+def check_error(provider: str, scenario: Scenario, family: str, outcome: Outcome, reading: oracle.Reading,
+                status: int, body: str, waits: list[float], requests: int) -> list[str]:
+    where = f"{provider}/{scenario.id}"
+    expect = scenario.expect
+    error = outcome.error
+    if error is None:
+        return [f"{where}: expected a {expect['error']} error, the call succeeded"]
+    problems = []
+    if expect["error"] != "any" and error.error_class != expect["error"]:
+        problems.append(f"{where}: error class {error.error_class!r} ({error.type}), expected {expect['error']!r}")
+    standard = STANDARD_ERRORS.get(error.error_class or "")
+    if standard and (error.code, error.retryable, error.fallbackable) != standard:
+        problems.append(f"{where}: {error.error_class} must be code={standard[0]} retryable={standard[1]} "
+                        f"fallbackable={standard[2]}, got {error.code}/{error.retryable}/{error.fallbackable}")
+    if status >= 400 and error.status_code != status:
+        problems.append(f"{where}: error.status_code={error.status_code!r}, response status {status}")
+    message = reading.error.get("message") if isinstance(reading.error, dict) else reading.error
+    if message and message[:60] not in error.message:
+        problems.append(f"{where}: error message lacks the provider's text {message[:60]!r}")
+    if scenario.stream and outcome.content != "".join(reading.deltas):
+        problems.append(f"{where}: deltas before the error {outcome.content!r:.60} != {''.join(reading.deltas)!r:.60}")
+    if "retry_after" in expect and error.retry_after != expect["retry_after"]:
+        problems.append(f"{where}: error.retry_after={error.retry_after!r}, Retry-After header said {expect['retry_after']}")
+    if "requests" in expect and requests != expect["requests"]:
+        problems.append(f"{where}: {requests} request(s) sent, expected {expect['requests']} (max_retries={scenario.max_retries})")
+    if "min_wait" in expect and sum(waits) < expect["min_wait"]:
+        problems.append(f"{where}: waited {sum(waits):.2f}s in all before retrying, Retry-After asked {expect['min_wait']}s")
+    return problems

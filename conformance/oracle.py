@@ -171,7 +171,11 @@ def read_stream(family: str, text: str) -> Reading:
             elif name == "error":
                 r.error = data
             continue
-        obj = json.loads(data)
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            r.error = {"invalid_json": data[:40]}
+            break
         if family == "openai-chat":
             obj = _unwrap(obj)
             if obj.get("error"):
@@ -226,3 +230,18 @@ def read_stream(family: str, text: str) -> Reading:
                 r.prompt_tokens, r.completion_tokens = tokens.get("input_tokens"), tokens.get("output_tokens")
     r.content = "".join(r.deltas)
     return r
+
+
+def error_message(family: str, body: Any) -> str | None:
+    """The provider's message in a documented error body."""
+    if not isinstance(body, dict):
+        return None
+    err = body.get("error")
+    if isinstance(err, dict) and isinstance(err.get("message"), str):
+        return err["message"]  # OpenAI, Anthropic, Gemini and most compatible services
+    if isinstance(err, str):
+        return err
+    for key in ("message", "detail", "error_msg"):  # Cohere, Replicate, legacy APIs
+        if isinstance(body.get(key), str):
+            return body[key]
+    return None

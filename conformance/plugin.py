@@ -126,11 +126,11 @@ def wire() -> list[Any]:
 
 
 class _Seen(list):
-    """vcrpy calls the request filter several times per request; keep each request once."""
+    """vcrpy calls the request filter several times per request; keep each request once
+    (by identity: a retry is an equal but distinct request and must be counted)."""
 
     def append(self, item: Any) -> None:  # type: ignore[override]
-        ident = (item.method, item.uri, item.body)
-        if not any(ident == (r.method, r.uri, r.body) for r in self[-1:]):
+        if not any(item is r for r in self):
             super().append(item)
 
 

@@ -11,7 +11,7 @@ from ailib import manifest as manifests
 from ailib.manifest import Manifest
 
 from . import checks
-from .cassettes import CASSETTES_DIR, ReadableSerializer, read_provenance
+from .cassettes import CASSETTES_DIR, PLANTED_MARKER, ReadableSerializer, read_provenance
 from .contract import load_contracts
 from .runtimes.base import Call, Outcome, Runtime
 from .scenarios import REFUSED_WHEN_UNSUPPORTED, Scenario, load_scenarios, needs_cassette
@@ -19,7 +19,7 @@ from .scenarios import REFUSED_WHEN_UNSUPPORTED, Scenario, load_scenarios, needs
 
 def planted_key(provider: str) -> str:
     """A recognisable fake key: tests search every output for it."""
-    return f"ailib-planted-key-{provider}-0123456789abcdef"
+    return f"{PLANTED_MARKER}{provider}-0123456789abcdef"
 
 
 @dataclass
@@ -87,7 +87,7 @@ def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
     if ctx.replaying and not path.is_file():
         return _fail(result, [f"{provider}/{scenario.id}: missing cassette {path.relative_to(CASSETTES_DIR.parent)}"])
     outcome = asyncio.run(ctx.runtime.run(call))
-    return _judge(provider, scenario, manifest, ctx, outcome, result, path)
+    return _judge(provider, scenario, manifest, ctx, call, outcome, result, path)
 
 
 def _call(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext) -> Call:
@@ -101,7 +101,7 @@ def _call(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContex
         mode=scenario.call,
         via=scenario.via,
         http_client=ctx.http_client,
-        max_retries=ctx.max_retries,
+        max_retries=scenario.max_retries,
     )
 
 
@@ -123,7 +123,7 @@ def _unsupported(provider: str, scenario: Scenario, manifest: Manifest, ctx: Cel
     return result
 
 
-def _judge(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext, outcome: Outcome,
+def _judge(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext, call: Call, outcome: Outcome,
            result: CellResult, path: Path) -> CellResult:
     contract = load_contracts().get(provider)
     if contract is None or "no_chat" in contract:
@@ -148,11 +148,15 @@ def _judge(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellConte
     body = body.decode("utf-8") if isinstance(body, bytes) else body
     family = contract["family"]
     try:
-        reading = checks.reading_of(family, body, scenario.stream)
+        status = cassette.responses[-1]["status"]["code"]
+        reading = checks.reading_of(family, body, scenario.stream) if status < 400 else checks.error_reading(family, body)
     except (ValueError, KeyError, TypeError) as exc:
         problems.append(f"{provider}/{scenario.id}: recorded response unreadable ({type(exc).__name__}: {exc})")
     else:
-        problems += checks.check_response(provider, scenario, family, outcome, reading)
+        if "error" in scenario.expect:
+            problems += checks.check_error(provider, scenario, family, outcome, reading, status, body, call.waits, len(ctx.seen))
+        else:
+            problems += checks.check_response(provider, scenario, family, outcome, reading)
         if "same_text_as" in scenario.expect:
             problems += _same_text(provider, scenario, family, outcome)
     result.response_fields = _response_fields(body, scenario.stream)

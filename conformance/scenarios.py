@@ -26,6 +26,7 @@ class Scenario:
     parameters: dict[str, Any] = field(default_factory=dict)
     expect: dict[str, Any] = field(default_factory=dict)
     fault: str | None = None
+    max_retries: int = 0
 
     @property
     def stream(self) -> bool:
@@ -44,7 +45,7 @@ def load_scenarios(path: Path = SCENARIOS_FILE) -> tuple[Scenario, ...]:
             Scenario(
                 id=raw["id"], title=raw["title"], group=raw["group"], messages=messages, call=raw["call"],
                 capability=raw.get("capability"), via=raw.get("via", "builder"),
-                parameters=raw.get("parameters") or {}, expect=raw.get("expect") or {}, fault=raw.get("fault"),
+                parameters=raw.get("parameters") or {}, expect=raw.get("expect") or {}, fault=raw.get("fault"), max_retries=raw.get("max_retries", 0),
             )
         )
     return tuple(out)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ailib
-from ailib import AiClient, Message
+from ailib import AiClient, Message, RetryPolicy
 from ailib.errors import AiLibError, UnsupportedError
 
 from .base import Call, ErrorInfo, Outcome
@@ -20,6 +20,7 @@ def _error(exc: AiLibError) -> ErrorInfo:
         retryable=exc.retryable,
         fallbackable=exc.fallbackable,
         message=str(exc),
+        retry_after=exc.retry_after,
     )
 
 
@@ -54,6 +55,11 @@ class AilibRuntime:
                 content, finish = await guide_example(model_id, call.api_key, http)
                 return Outcome(content=content, finish_reason=finish)
             client = await AiClient.create(model_id, api_key=call.api_key, http_client=http, max_retries=call.max_retries)
+
+            async def fake_sleep(seconds: float) -> None:  # the suite never sleeps for real
+                call.waits.append(seconds)
+
+            client.retry_policy = RetryPolicy(max_retries=call.max_retries, sleep=fake_sleep, random=lambda: 0.5)
             builder = client.chat()
             if call.via == "messages":
                 builder.messages([_BUILD[role](text) for role, text in call.messages])

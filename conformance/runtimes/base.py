@@ -26,6 +26,8 @@ class Call:
     via: str = "builder"  # builder | messages
     http_client: Callable[[], httpx.AsyncClient] = httpx.AsyncClient
     max_retries: int = 0
+    #: filled by the adapter with each back-off wait (seconds) instead of sleeping, where it can
+    waits: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -37,6 +39,7 @@ class ErrorInfo:
     retryable: bool | None
     fallbackable: bool | None
     message: str
+    retry_after: float | None = None
 
 
 @dataclass

@@ -1,0 +1,112 @@
+"""Human-facing words and symbols, shared by the Markdown, HTML and JSON outputs.
+
+One module so the three outputs never describe the same cell differently — above
+all the evidence wording: a result recorded against the provider simulator must
+never read as if the real provider had been called.
+"""
+
+from __future__ import annotations
+
+from .model import Cell, Evidence, Provider, Scenario
+
+#: Markdown symbols (GitHub renders the emoji). The HTML page uses :data:`HTML_SYMBOLS`
+#: instead because it cannot rely on an emoji font being installed.
+SYMBOLS: dict[str, str] = {
+    "pass": "✅",
+    "fail": "❌",
+    "unsupported": "➖",
+    "not_applicable": "⬜",
+    "not_run": "·",
+}
+HTML_SYMBOLS: dict[str, str] = {
+    "pass": "✓",
+    "fail": "✗",
+    "unsupported": "–",
+    "not_applicable": "",
+    "not_run": "·",
+}
+LABELS: dict[str, str] = {
+    "pass": "pass",
+    "fail": "fail",
+    "unsupported": "unsupported (declared in the manifest)",
+    "not_applicable": "not applicable",
+    "not_run": "not run (no result recorded)",
+}
+FLAG_LABELS: dict[str, str] = {
+    "declared_but_failing": "declared but failing",
+    "works_but_not_declared": "works but not declared",
+}
+GROUP_TITLES: dict[str, str] = {
+    "chat": "Chat",
+    "parameters": "Parameters",
+    "streaming": "Streaming",
+    "stats": "Usage stats",
+    "errors": "Error handling: errors",
+    "faults": "Error handling: faults",
+}
+CELL_EVIDENCE: dict[str | None, str] = {
+    "simulated": "simulated (recorded against the provider simulator)",
+    "live": "live (recorded against the provider's API)",
+    None: "no recording (the result did not need a request)",
+}
+#: Evidence in lists and tables, where the legend explains the words.
+SHORT_EVIDENCE: dict[str | None, str] = {"simulated": "simulated", "live": "live", None: "no recording"}
+
+
+def group_title(group: str) -> str:
+    return GROUP_TITLES.get(group, group)
+
+
+def provider_evidence(evidence: Evidence) -> str:
+    """One line describing where a provider's results come from, e.g.
+    ``"simulated (provider simulator), 12 recordings, recorded 2026-11-23; client 0.1.0"``."""
+    parts: list[str] = []
+    if evidence.simulated:
+        parts.append(f"simulated (provider simulator), {_recordings(evidence.simulated)}")
+    if evidence.live:
+        parts.append(f"live (provider API), {_recordings(evidence.live)}")
+    if not parts:
+        return "no recordings"
+    text = " + ".join(parts)
+    if evidence.recorded_at:
+        text += ", recorded " + _dates(evidence.recorded_at)
+    if evidence.client_versions:
+        text += "; client " + ", ".join(evidence.client_versions)
+    return text
+
+
+def evidence_kind(evidence: Evidence) -> str:
+    """``simulated`` / ``live`` / ``mixed`` / ``none``: the short form used for filtering and JSON."""
+    if evidence.simulated and evidence.live:
+        return "mixed"
+    if evidence.live:
+        return "live"
+    if evidence.simulated:
+        return "simulated"
+    return "none"
+
+
+def cell_title(cell: Cell, scenario: Scenario, provider: Provider) -> str:
+    """The plain-text explanation of one cell: the HTML tooltip and the detail panel's summary."""
+    lines = [f"{provider.name} — {scenario.title}: {LABELS[cell.status]}"]
+    if cell.detail:
+        lines.append(cell.detail)
+    if cell.outcome:
+        lines.append(f"parameter outcome: {cell.outcome}")
+    if cell.declared is not None:
+        lines.append(f"manifest declares {scenario.capability or 'it'}: {'yes' if cell.declared else 'no'}")
+    if cell.status not in ("not_run", "not_applicable"):
+        lines.append(f"evidence: {CELL_EVIDENCE[cell.evidence]}")
+    for flag in cell.flags:
+        lines.append(f"flag: {FLAG_LABELS[flag]}")
+    return "\n".join(lines)
+
+
+def _recordings(n: int) -> str:
+    return f"{n} recording" + ("" if n == 1 else "s")
+
+
+def _dates(dates: tuple[str, ...]) -> str:
+    if len(dates) <= 3:
+        return ", ".join(dates)
+    return f"{dates[0]} … {dates[-1]} ({len(dates)} dates)"

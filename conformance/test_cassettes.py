@@ -1,0 +1,39 @@
+"""Checks over the cassette library as a whole (run with the suite)."""
+
+from __future__ import annotations
+
+from ailib import manifest as manifests
+
+from conformance.cassettes import CASSETTES_DIR, read_provenance, scan_for_secrets
+from conformance.scenarios import load_scenarios, needs_cassette
+
+def _cassette_files() -> list:
+    return sorted(p for p in CASSETTES_DIR.rglob("*.yaml") if p.name != "PROVENANCE.yaml")
+
+
+def test_every_cassette_belongs_to_a_cell() -> None:
+    """A cassette no cell would use is dead weight that hides drift: fail with its path."""
+    expected = {
+        CASSETTES_DIR / p / f"{s.id}.yaml"
+        for p in manifests.available()
+        for s in load_scenarios()
+        if needs_cassette(manifests.load(p), s)
+    }
+    orphans = [str(p.relative_to(CASSETTES_DIR.parent)) for p in _cassette_files() if p not in expected]
+    assert not orphans, "cassettes that no cell uses:\n" + "\n".join(orphans)
+
+
+def test_no_secret_in_cassettes() -> None:
+    """No API key, planted or key-shaped, in any recorded file."""
+    leaks = scan_for_secrets([*_cassette_files(), CASSETTES_DIR / "PROVENANCE.yaml"])
+    assert not leaks, "secret-looking strings in cassettes:\n" + "\n".join(leaks)
+
+
+def test_every_cassette_states_its_provenance() -> None:
+    """Each cassette says whether a simulator or the live provider answered, when, and with which client."""
+    bad = []
+    for path in _cassette_files():
+        block = read_provenance(path) or {}
+        if block.get("source") not in ("simulated", "live") or not block.get("recorded") or not block.get("client"):
+            bad.append(str(path.relative_to(CASSETTES_DIR.parent)))
+    assert not bad, "cassettes without a provenance block:\n" + "\n".join(bad)
