@@ -168,6 +168,8 @@ class ChatStream:
             await response.aclose()
         if decoder is not None:
             for event in decoder.close():
+                if first is None and event.kind in (StreamingEvent.CONTENT, StreamingEvent.REASONING):
+                    first = time.perf_counter()  # the only delta came in the last, unterminated event
                 if event.kind == "usage":
                     usage = event.as_usage
                 yield event
