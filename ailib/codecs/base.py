@@ -7,6 +7,7 @@ A family codec only says how the conversation is laid out in the body
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -35,6 +36,8 @@ def _check_parameter(provider: str, name: str, value: Any, spec: Any) -> Any:
     if name in ("temperature", "top_p"):
         if isinstance(value, bool) or not isinstance(value, _NUMBER):
             raise ParameterError(f"{name} must be a number, got {type(value).__name__}", provider=provider)
+        if not math.isfinite(value):  # NaN passes every range comparison and is not JSON
+            raise ParameterError(f"{name} must be a finite number, got {value!r}", provider=provider)
     elif name == "max_tokens":
         if isinstance(value, bool) or not isinstance(value, int):
             raise ParameterError(f"max_tokens must be an integer, got {type(value).__name__}", provider=provider)
