@@ -168,6 +168,9 @@ def parse_manifest(data: Any, file: str) -> Manifest:
         raise ManifestError(file, "$", f"expected a mapping at the top level, got {type(data).__name__}")
     errors = list(_validator().iter_errors(data))
     if errors:
+        # A property that fails inside an ``allOf`` also shows up as an "unevaluated"
+        # property of its parent; that echo names the wrong path and the wrong reason.
+        errors = [e for e in errors if e.validator != "unevaluatedProperties"] or errors
         best = jsonschema.exceptions.best_match(errors)
         reason = best.message if len(best.message) <= 200 else best.message[:197] + "..."
         raise ManifestError(file, _json_path(best.absolute_path), reason)
