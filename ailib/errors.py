@@ -166,9 +166,10 @@ ERROR_CLASSES: dict[str, type[AiLibError]] = {
     )
 }
 
-#: HTTP status -> standard class, where the status alone decides.
+#: HTTP status -> standard class, where the status alone decides. 402 Payment Required is
+#: how DeepSeek, Cerebras and the Hugging Face router say the balance is exhausted.
 STATUS_CLASSES: dict[int, str] = {
-    400: "invalid_request", 401: "authentication", 403: "permission_denied",
+    400: "invalid_request", 401: "authentication", 402: "quota_exhausted", 403: "permission_denied",
     404: "not_found", 408: "timeout", 409: "conflict", 413: "request_too_large",
     422: "invalid_request", 429: "rate_limited", 500: "server_error", 502: "server_error",
     503: "overloaded", 504: "timeout", 529: "overloaded",

@@ -58,6 +58,8 @@ class Parameter:
     max: float | None = None
     max_items: int | None = None
     join: str | None = None
+    exclusive_min: bool = False
+    exclusive_max: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,10 +184,28 @@ def parse_manifest(data: Any, file: str) -> Manifest:
         raise ManifestError(file, "$", str(exc)) from None
 
 
+def compile_paths(spec: str | list[str] | None) -> paths.Getter:
+    """A getter for one path, or for a list of fallback paths (the first value found wins)."""
+    if not isinstance(spec, list):
+        return paths.compile_path(spec)
+    if len(spec) == 1:
+        return paths.compile_path(spec[0])
+    getters = tuple(paths.compile_path(p) for p in spec)
+
+    def first(obj: Any) -> Any:
+        for get in getters:
+            value = get(obj)
+            if value is not None:
+                return value
+        return None
+
+    return first
+
+
 def _extraction(spec: dict[str, Any], file: str, where: str) -> Extraction:
-    def getter(key: str, path: str | None, at: str) -> paths.Getter:
+    def getter(key: str, path: str | list[str] | None, at: str) -> paths.Getter:
         try:
-            return paths.compile_path(path)
+            return compile_paths(path)
         except ValueError as exc:
             raise ManifestError(file, f"{at}.{key}", str(exc)) from None
 
@@ -245,9 +265,9 @@ def _compile(data: dict[str, Any], file: str) -> Manifest:
         parameters=params,
         response=_extraction(data["response"], file, "$.response"),
         routes=routes,
-        error_message=paths.compile_path(errors.get("message")),
-        error_type=paths.compile_path(errors.get("type")),
-        error_code=paths.compile_path(errors.get("code")),
+        error_message=compile_paths(errors.get("message")),
+        error_type=compile_paths(errors.get("type")),
+        error_code=compile_paths(errors.get("code")),
         route_key=_route_key(stream.get("event_type", "none")),
     )
 

@@ -54,12 +54,12 @@ def _check_parameter(provider: str, name: str, value: Any, spec: Any) -> Any:
             )
         value = list(value)
         return spec.join.join(value) if spec.join is not None else value
-    if spec.min is not None and value < spec.min or spec.max is not None and value > spec.max:
-        low = "-inf" if spec.min is None else spec.min
-        high = "inf" if spec.max is None else spec.max
-        raise ParameterError(
-            f"{name}={value!r} is outside {provider}'s documented range [{low}, {high}]", provider=provider
-        )
+    below = spec.min is not None and (value <= spec.min if spec.exclusive_min else value < spec.min)
+    above = spec.max is not None and (value >= spec.max if spec.exclusive_max else value > spec.max)
+    if below or above:
+        low = "(-inf" if spec.min is None else ("(" if spec.exclusive_min else "[") + f"{spec.min}"
+        high = "inf)" if spec.max is None else f"{spec.max}" + (")" if spec.exclusive_max else "]")
+        raise ParameterError(f"{name}={value!r} is outside {provider}'s documented range {low}, {high}", provider=provider)
     return value
 
 
