@@ -132,6 +132,9 @@ class Transport:
         finally:
             await response.aclose()
         text = raw.decode("utf-8", errors="replace")
+        key = self._key.reveal()
+        if key and key in text:  # some providers quote the rejected key back in their message
+            text = text.replace(key, "***")
         try:
             body = json.loads(text) if text.strip() else None
         except ValueError:
