@@ -32,14 +32,26 @@ def split_model_id(model_id: str) -> tuple[str, str]:
     return provider, model
 
 
+def _checked_key(key: str, source: str, provider: str) -> Secret:
+    """A key goes into a header: whitespace, control or non-ASCII characters would make
+    httpx or h11 fail later with an error that quotes the whole header value."""
+    if not all("!" <= ch <= "~" for ch in key):
+        raise ConfigurationError(
+            f"the API key for {provider} from {source} contains whitespace, control or non-ASCII "
+            "characters (a trailing newline or a pasted quote?)",
+            provider=provider,
+        )
+    return Secret(key)
+
+
 def resolve_api_key(manifest: manifests.Manifest, api_key: str | None) -> Secret:
     """An explicit key, else the manifest's variable(s), else ``<PROVIDER>_API_KEY``."""
     if api_key:
-        return Secret(api_key)
+        return _checked_key(api_key, "api_key=", manifest.id)
     for name in manifest.env_vars():
         value = os.environ.get(name)
         if value:
-            return Secret(value)
+            return _checked_key(value, name, manifest.id)
     names = manifest.env_vars()
     raise ConfigurationError(
         f"no API key for {manifest.id}: set {names[0]} (or pass api_key=)", provider=manifest.id
