@@ -48,6 +48,7 @@ class Extraction:
     usage: tuple[tuple[str, paths.Getter], ...]
     end: bool = False
     text: bool = False
+    finish_default: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +220,7 @@ def _extraction(spec: dict[str, Any], file: str, where: str) -> Extraction:
         usage=tuple((name, getter(name, usage[name], f"{where}.usage")) for name in USAGE_FIELDS if name in usage),
         end=bool(spec.get("end", False)),
         text=bool(spec.get("text", False)),
+        finish_default=spec.get("finish_default"),
     )
 
 

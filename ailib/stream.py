@@ -18,10 +18,12 @@ from typing import Any, Callable
 
 from .errors import AiLibError, StreamProtocolError
 from .manifest import Extraction, Manifest
-from .sse import SSEDecoder
+from .sse import Fields, SSEDecoder
 from .types import ContentDelta, Finish, StreamingEvent, Usage
 
 ErrorFactory = Callable[[Any, int | None], AiLibError]
+
+_CONTENT, _REASONING = StreamingEvent.CONTENT, StreamingEvent.REASONING
 
 
 def as_text(value: Any) -> str | None:
@@ -64,11 +66,12 @@ class StreamDecoder:
         """Events completed by this chunk. After a provider error, :attr:`error` is set."""
         if self.error is not None:
             return []
-        return self._events(self._sse.feed(chunk))
+        fields = self._sse.feed_fields(chunk)
+        return self._events(fields) if fields else []
 
     def close(self) -> list[StreamingEvent]:
         """End of body: the last events, then usage and finish; raises if the stream broke."""
-        out = self._events(self._sse.flush()) if self.error is None else []
+        out = self._events(self._sse.flush_fields()) if self.error is None else []
         if self.error is not None:
             return out
         if self.raw_finish is None and not self.ended:
@@ -82,71 +85,67 @@ class StreamDecoder:
         out.append(StreamingEvent(StreamingEvent.FINISH, Finish(self._finish_map.get(raw, "other") if raw else None, raw)))
         return out
 
-    def _events(self, sse_events: list[Any]) -> list[StreamingEvent]:
+    def _events(self, sse_events: list[Fields]) -> list[StreamingEvent]:
+        # The per-event loop of every stream: names are bound to locals once per read,
+        # and _apply's work is inlined (one call per event, not one per field).
         out: list[StreamingEvent] = []
-        routes, default, mode = self._routes, self._default, self._mode
-        for sse in sse_events:
-            data = sse.data
-            if data == self._done_marker:
+        routes, default, mode, done_marker, loads = self._routes, self._default, self._mode, self._done_marker, self._loads
+        usage = self.usage
+        for data, event, _, _ in sse_events:
+            if data == done_marker:
                 self.ended = True
                 continue
             if mode == "sse":
                 # Route by the SSE event name before parsing: ignored events (ping) cost nothing.
-                route = routes.get(sse.event) or default
+                route = routes.get(event) or default
                 if route is None:
                     continue
                 if route.text:
                     if data:
-                        out.append(StreamingEvent(StreamingEvent.CONTENT, ContentDelta(data)))
+                        out.append(StreamingEvent(_CONTENT, ContentDelta(data)))
                     self.ended = self.ended or route.end
                     continue
-                obj = self._parse(data)
+                try:
+                    obj = loads(data)
+                except ValueError:
+                    self._bad_json(data)
+                    break
             else:
-                obj = self._parse(data)
-                route = default if mode == "none" else (routes.get(self._route_key(sse.event, obj)) or default)
+                try:
+                    obj = loads(data)
+                except ValueError:
+                    self._bad_json(data)
+                    break
+                route = default if mode == "none" else (routes.get(self._route_key(event, obj)) or default)
                 if route is None:
                     continue
-            if self.error is None:
-                self._apply(route, obj, out)
-            if self.error is not None:
+            if route.error(obj):
+                self.error = self._make_error(obj, None)
                 break
+            text = route.content(obj)
+            if text:
+                if text.__class__ is not str:
+                    text = as_text(text)
+                if text:
+                    out.append(StreamingEvent(_CONTENT, ContentDelta(text)))
+            thought = route.reasoning(obj)
+            if thought:
+                if thought.__class__ is not str:
+                    thought = as_text(thought)
+                if thought:
+                    out.append(StreamingEvent(_REASONING, ContentDelta(thought)))
+            finish = route.finish_reason(obj) or route.finish_default
+            if finish:
+                self.raw_finish = finish
+            for name, getter in route.usage:
+                value = getter(obj)
+                if value is not None:
+                    usage[name] = value
+            if self.model is None:
+                self.model = route.model(obj)
+            if route.end:
+                self.ended = True
         return out
 
-    def _parse(self, data: str) -> Any:
-        try:
-            return self._loads(data)
-        except ValueError:
-            self.error = StreamProtocolError(
-                f"invalid JSON in stream event: {data[:80]!r}", provider=self._provider
-            )
-            return None
-
-    def _apply(self, route: Extraction, obj: Any, out: list[StreamingEvent]) -> None:
-        err = route.error(obj)
-        if err:
-            self.error = self._make_error(obj, None)
-            return
-        text = route.content(obj)
-        if text:
-            if not isinstance(text, str):
-                text = as_text(text)
-            if text:
-                out.append(StreamingEvent(StreamingEvent.CONTENT, ContentDelta(text)))
-        thought = route.reasoning(obj)
-        if thought:
-            if not isinstance(thought, str):
-                thought = as_text(thought)
-            if thought:
-                out.append(StreamingEvent(StreamingEvent.REASONING, ContentDelta(thought)))
-        finish = route.finish_reason(obj)
-        if finish:
-            self.raw_finish = finish
-        for name, getter in route.usage:
-            value = getter(obj)
-            if value is not None:
-                self.usage[name] = value
-        if self.model is None:
-            self.model = route.model(obj)
-        if route.end:
-            self.ended = True
-
+    def _bad_json(self, data: str) -> None:
+        self.error = StreamProtocolError(f"invalid JSON in stream event: {data[:80]!r}", provider=self._provider)

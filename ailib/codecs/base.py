@@ -120,6 +120,7 @@ class Codec:
         if spec.get("model_field"):
             set_path(body, spec["model_field"], self.model)
         self.encode_messages(request.messages, body)
+        body.update(spec.get("body_extras") or {})
         params = {**(spec.get("defaults") or {}), **request.parameters}
         for name, value in params.items():
             param = self.manifest.parameters.get(name)
