@@ -14,12 +14,12 @@ when a report is built.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .model import Matrix, ResultsError, load
 
-__all__ = ["build", "build_comparison", "load", "Matrix", "ResultsError"]
+__all__ = ["Matrix", "ResultsError", "build", "build_comparison", "load"]
 
 
 def build(results: str | Path | Matrix, out_dir: str | Path, previous: str | Path | None = None) -> list[Path]:

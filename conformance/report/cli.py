@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .model import ResultsError
 
@@ -21,7 +21,9 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build capability-matrix.md/.json/.html from a results file")
     b.add_argument("results", help="results JSON written by the conformance pytest plugin")
     b.add_argument("--out", required=True, help="output directory (created if missing)")
-    b.add_argument("--previous", help="previous capability-matrix.json, to add a 'Changes since previous report' section")
+    b.add_argument(
+        "--previous", help="previous capability-matrix.json, to add a 'Changes since previous report' section"
+    )
 
     c = sub.add_parser("compare", help="compare results of several runtimes (comparison.md/.html)")
     c.add_argument("results", nargs="+", help="results JSON files, one per runtime, in column order")

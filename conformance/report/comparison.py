@@ -15,9 +15,9 @@ failed cell is the load-failure signature and is worded as such).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from . import model
 from .html import esc, page
@@ -91,12 +91,20 @@ def render_markdown(comparison: Comparison) -> str:
     out = ["# Runtime comparison", ""]
     out.append(
         "Results: "
-        + "; ".join(f"{md_text(label)} generated at {md_text(m.generated_at)}"
-                    for label, m in zip(comparison.runtimes, comparison.matrices))
+        + "; ".join(
+            f"{md_text(label)} generated at {md_text(m.generated_at)}"
+            for label, m in zip(comparison.runtimes, comparison.matrices)
+        )
         + "."
     )
-    out += ["", f"Each cell is passed/applicable for that runtime ({md_text(model.APPLICABLE_DEFINITION)}). "
-            "n/a: the provider has no chat API; —: the provider is not in that runtime's results.", ""]
+    out += [
+        "",
+        (
+            f"Each cell is passed/applicable for that runtime ({md_text(model.APPLICABLE_DEFINITION)}). "
+            "n/a: the provider has no chat API; —: the provider is not in that runtime's results."
+        ),
+        "",
+    ]
     headers = ["Provider", *(md_text(r) for r in comparison.runtimes)]
     rows = []
     for provider in comparison.providers:
@@ -132,12 +140,16 @@ def render_html(comparison: Comparison) -> str:
     body = ["<h1>Runtime comparison</h1>"]
     body.append(
         '<p class="generated">Results: '
-        + "; ".join(f"{esc(label)} generated at {esc(m.generated_at)}"
-                    for label, m in zip(comparison.runtimes, comparison.matrices))
+        + "; ".join(
+            f"{esc(label)} generated at {esc(m.generated_at)}"
+            for label, m in zip(comparison.runtimes, comparison.matrices)
+        )
         + ".</p>"
     )
-    body.append(f"<p>Each cell is passed/applicable for that runtime ({esc(model.APPLICABLE_DEFINITION)}). "
-                "n/a: the provider has no chat API; —: the provider is not in that runtime's results.</p>")
+    body.append(
+        f"<p>Each cell is passed/applicable for that runtime ({esc(model.APPLICABLE_DEFINITION)}). "
+        "n/a: the provider has no chat API; —: the provider is not in that runtime's results.</p>"
+    )
     body.append('<table class="plain cmp" id="comparison"><thead><tr><th>Provider</th>')
     body.extend(f"<th>{esc(r)}</th>" for r in comparison.runtimes)
     body.append("</tr></thead><tbody>")
@@ -149,15 +161,17 @@ def render_html(comparison: Comparison) -> str:
             note = notes.get((provider, runtime))
             title = f' title="{esc(note)}"' if note else ""
             cells.append(f'<td class="num {css}"{title}>{esc(text)}{" ⚠" if note else ""}</td>')
-        body.append(f"<tr><th scope=\"row\">{esc(provider)}</th>{''.join(cells)}</tr>")
+        body.append(f'<tr><th scope="row">{esc(provider)}</th>{"".join(cells)}</tr>')
     body.append("</tbody><tfoot><tr><td>total</td>")
     body.extend(f'<td class="num">{m.summary().ratio()}</td>' for m in comparison.matrices)
     body.append("</tr></tfoot></table>")
     body.append(f"<h2>Notes ({len(comparison.notes)})</h2>")
     if comparison.notes:
         body.append("<ul>")
-        body.extend(f"<li>⚠ <strong>{esc(n.runtime)}</strong> × <strong>{esc(n.provider)}</strong>: {esc(n.text)}</li>"
-                    for n in comparison.notes)
+        body.extend(
+            f"<li>⚠ <strong>{esc(n.runtime)}</strong> × <strong>{esc(n.provider)}</strong>: {esc(n.text)}</li>"
+            for n in comparison.notes
+        )
         body.append("</ul>")
     else:
         body.append("<p>None.</p>")

@@ -16,7 +16,7 @@ the browser test can check the script with a plain ``chromium --dump-dom``.
 from __future__ import annotations
 
 import html
-from typing import Iterable
+from collections.abc import Iterable
 
 from . import wording
 from .drift import Changes
@@ -79,7 +79,7 @@ MATRIX_CSS = """
 #matrix thead tr.groups th { padding: .25rem .3rem; font-size: .85em; line-height: 1.2; vertical-align: bottom; }
 #matrix thead tr.scenarios th { padding: .4rem .15rem; vertical-align: bottom; }
 #matrix thead tr.scenarios th span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap;
-                                     display: inline-block; max-height: 11rem; overflow: hidden; text-overflow: ellipsis; }
+                                     display: inline-block; max-height: 14rem; overflow: hidden; text-overflow: ellipsis; }
 #matrix thead th.corner { position: sticky; left: 0; z-index: 4; text-align: left; min-width: 11rem; vertical-align: bottom; }
 #matrix thead th.group-errors, #matrix thead th.group-faults { background: #f8eee4; }
 #matrix tbody th { position: sticky; left: 0; z-index: 1; background: #fff; text-align: left; font-weight: 600;
@@ -257,7 +257,9 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
     add = body.append
 
     add(f"<h1>Capability matrix — {esc(matrix.runtime_label)}</h1>")
-    add(f'<p class="generated" id="generated-at">Generated at {esc(matrix.generated_at)} (taken from the results file)</p>')
+    add(
+        f'<p class="generated" id="generated-at">Generated at {esc(matrix.generated_at)} (taken from the results file)</p>'
+    )
     add(
         f'<p class="summary" id="summary"><strong>{summary.passed} of {summary.applicable} applicable cells passed</strong>'
         f" — {len(matrix.providers)} providers ({len(no_chat)} without a chat API), {len(matrix.scenarios)} scenarios.</p>"
@@ -266,7 +268,9 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
 
     add('<div class="controls">')
     family_options = "".join(f'<option value="{esc(f)}">{esc(f)}</option>' for f in matrix.families())
-    add(f'<label>Family<select id="filter-family"><option value="">all families</option>{family_options}</select></label>')
+    add(
+        f'<label>Family<select id="filter-family"><option value="">all families</option>{family_options}</select></label>'
+    )
     status_options = "".join(f'<option value="{esc(v)}">{esc(t)}</option>' for v, t in STATUS_FILTERS)
     add(f'<label>Providers<select id="filter-status">{status_options}</select></label>')
     add(f'<span id="shown">Showing {len(matrix.providers)} of {len(matrix.providers)} providers</span>')
@@ -277,21 +281,27 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
             f"{esc(wording.LABELS[status])}</li>"
         )
     for flag in FLAGS:
-        add(f'<li><span class="swatch flag-{flag}" style="box-shadow: inset 0 0 0 2px '
+        add(
+            f'<li><span class="swatch flag-{flag}" style="box-shadow: inset 0 0 0 2px '
             f'{"#e06c00" if flag == FLAG_DECLARED_BUT_FAILING else "#1a66d2"}">&nbsp;</span>'
-            f"{esc(wording.FLAG_LABELS[flag])}</li>")
+            f"{esc(wording.FLAG_LABELS[flag])}</li>"
+        )
     add("</ul>")
     add("</div>")
-    add('<p class="muted">Click a cell for details (hover for a summary). Evidence: <em>simulated</em> results were '
+    add(
+        '<p class="muted">Click a cell for details (hover for a summary). Evidence: <em>simulated</em> results were '
         "recorded against the provider simulator, which serves the provider's documented wire contract — no request "
-        "reached the provider; <em>live</em> results were recorded against the provider's API.</p>")
+        "reached the provider; <em>live</em> results were recorded against the provider's API.</p>"
+    )
 
     add(_matrix_table(matrix))
     add(_sections(matrix, no_chat))
     if changes is not None:
         add(_changes(changes))
-    add('<aside id="detail" hidden aria-live="polite"><button type="button" aria-label="Close">×</button>'
-        "<h2></h2><dl></dl></aside>")
+    add(
+        '<aside id="detail" hidden aria-live="polite"><button type="button" aria-label="Close">×</button>'
+        "<h2></h2><dl></dl></aside>"
+    )
     return page(f"Capability matrix — {matrix.runtime_label}", "\n".join(body), MATRIX_CSS, SCRIPT)
 
 
@@ -345,10 +355,10 @@ def _row(matrix: Matrix, provider: Provider, starts: set[str]) -> str:
             f'data-label="not applicable" data-detail="{esc(reason)}" '
             f'title="{esc(provider.name)}: not applicable — {esc(reason)}">not applicable — {esc(reason)}</td>'
         )
-        return f"<tr {attrs}>{head}{body}<td class=\"ratio\">n/a</td></tr>"
+        return f'<tr {attrs}>{head}{body}<td class="ratio">n/a</td></tr>'
     scenarios = matrix.scenario_by_id()
     tds = [_cell(provider, cell, scenarios[cell.scenario], cell.scenario in starts) for cell in cells]
-    return f"<tr {attrs}>{head}{''.join(tds)}<td class=\"ratio\">{psum.ratio()}</td></tr>"
+    return f'<tr {attrs}>{head}{"".join(tds)}<td class="ratio">{psum.ratio()}</td></tr>'
 
 
 def _cell(provider: Provider, cell: Cell, scenario: Scenario, group_start: bool) -> str:
@@ -401,15 +411,19 @@ def _sections(matrix: Matrix, no_chat: list[Provider]) -> str:
     out.append(_cell_items(matrix, failures, "failure-list"))
     out.append('<h2 id="declared-vs-observed">Declared vs observed</h2>')
     out.append("<p>Cells where the manifest's declaration and the observed result disagree.</p>")
-    for flag, title in ((FLAG_DECLARED_BUT_FAILING, "Declared but failing"),
-                        (FLAG_WORKS_BUT_NOT_DECLARED, "Works but not declared")):
+    for flag, title in (
+        (FLAG_DECLARED_BUT_FAILING, "Declared but failing"),
+        (FLAG_WORKS_BUT_NOT_DECLARED, "Works but not declared"),
+    ):
         flagged = matrix.flagged(flag)
         out.append(f"<h3>{title} ({len(flagged)})</h3>")
         out.append(_cell_items(matrix, flagged, f"flag-{flag}"))
 
     out.append('<h2 id="evidence">Providers and evidence</h2>')
-    out.append('<table class="plain"><thead><tr><th>Provider</th><th>Name</th><th>Family</th><th>Status</th>'
-               "<th>Passed</th><th>Evidence</th></tr></thead><tbody>")
+    out.append(
+        '<table class="plain"><thead><tr><th>Provider</th><th>Name</th><th>Family</th><th>Status</th>'
+        "<th>Passed</th><th>Evidence</th></tr></thead><tbody>"
+    )
     for p in matrix.providers:
         evidence = wording.provider_evidence(p.evidence) if p.chat else "not applicable (no chat API)"
         ratio = matrix.provider_summary(p).ratio() if p.chat else "n/a"
@@ -422,12 +436,16 @@ def _sections(matrix: Matrix, no_chat: list[Provider]) -> str:
     if no_chat:
         out.append('<h2 id="no-chat">Providers without a chat API</h2><ul>')
         for p in no_chat:
-            out.append(f"<li><strong>{esc(p.id)}</strong> ({esc(p.name)}): {esc(p.chat_reason or 'no reason given')}</li>")
+            out.append(
+                f"<li><strong>{esc(p.id)}</strong> ({esc(p.name)}): {esc(p.chat_reason or 'no reason given')}</li>"
+            )
         out.append("</ul>")
 
     out.append('<h2 id="scenarios">Scenarios</h2>')
-    out.append('<table class="plain"><thead><tr><th>Scenario</th><th>Title</th><th>Group</th><th>Capability</th>'
-               "<th>Passed</th></tr></thead><tbody>")
+    out.append(
+        '<table class="plain"><thead><tr><th>Scenario</th><th>Title</th><th>Group</th><th>Capability</th>'
+        "<th>Passed</th></tr></thead><tbody>"
+    )
     for s in matrix.scenarios:
         out.append(
             f"<tr><td><code>{esc(s.id)}</code></td><td>{esc(s.title)}</td><td>{esc(wording.group_title(s.group))}</td>"
@@ -456,8 +474,10 @@ def _changes(changes: Changes) -> str:
             out.append(f"<p>{label}: {esc(', '.join(items))}.</p>")
     out.append(f"<h3>Status changes ({len(changes.status_changes)})</h3>")
     if changes.status_changes:
-        out.append('<table class="plain" id="status-changes"><thead><tr><th>Provider</th><th>Scenario</th>'
-                   "<th>From</th><th>To</th></tr></thead><tbody>")
+        out.append(
+            '<table class="plain" id="status-changes"><thead><tr><th>Provider</th><th>Scenario</th>'
+            "<th>From</th><th>To</th></tr></thead><tbody>"
+        )
         for c in changes.status_changes:
             out.append(
                 f"<tr><td>{esc(c.provider)}</td><td><code>{esc(c.scenario)}</code></td>"
@@ -469,8 +489,10 @@ def _changes(changes: Changes) -> str:
         out.append("<p>None.</p>")
     out.append(f"<h3>Response fields ({len(changes.field_changes)})</h3>")
     if changes.field_changes:
-        out.append('<table class="plain" id="field-changes"><thead><tr><th>Provider</th><th>Scenario</th>'
-                   "<th>Appeared</th><th>Vanished</th></tr></thead><tbody>")
+        out.append(
+            '<table class="plain" id="field-changes"><thead><tr><th>Provider</th><th>Scenario</th>'
+            "<th>Appeared</th><th>Vanished</th></tr></thead><tbody>"
+        )
         for c in changes.field_changes:
             out.append(
                 f"<tr><td>{esc(c.provider)}</td><td><code>{esc(c.scenario)}</code></td>"

@@ -9,7 +9,7 @@ would be swallowed as HTML by GitHub's renderer.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import wording
 from .drift import Changes

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 #: Column groups in display order. ``errors`` and ``faults`` are the error-handling columns.
 GROUPS: tuple[str, ...] = ("chat", "parameters", "streaming", "stats", "errors", "faults")
@@ -117,7 +118,7 @@ class Summary:
     counts: Mapping[str, int]
 
     @classmethod
-    def of(cls, cells: Iterable[Cell]) -> "Summary":
+    def of(cls, cells: Iterable[Cell]) -> Summary:
         counter = Counter(cell.status for cell in cells)
         return cls({status: counter.get(status, 0) for status in STATUSES})
 
@@ -221,8 +222,7 @@ def from_dict(data: Any, source: str | None = None) -> Matrix:
     _validate_schema(data, where)
 
     scenarios = [
-        Scenario(id=s["id"], title=s["title"], group=s["group"], capability=s["capability"])
-        for s in data["scenarios"]
+        Scenario(id=s["id"], title=s["title"], group=s["group"], capability=s["capability"]) for s in data["scenarios"]
     ]
     _unique((s.id for s in scenarios), "scenario", where)
     scenarios = _column_order(scenarios)
