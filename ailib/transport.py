@@ -14,8 +14,10 @@ import asyncio
 import json
 import logging
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
+from urllib.parse import quote
 
 import httpx
 
@@ -24,6 +26,33 @@ from .codecs.base import Codec
 from .errors import AiLibError, ServerError, TimeoutError
 
 logger = logging.getLogger("ailib")
+
+
+class _RedactQueryKeys(logging.Filter):
+    """httpx logs every request URL (``HTTP Request: POST https://...``) at INFO. For a
+    manifest that places the key in the query, mask that parameter's value there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._names: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, name: str) -> None:
+        if name not in self._names:
+            self._names.add(name)
+            names = "|".join(re.escape(quote(n, safe="")) for n in sorted(self._names))
+            self._pattern = re.compile(rf"([?&](?:{names})=)[^&#\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._pattern is not None:
+            message = record.getMessage()
+            redacted = self._pattern.sub(r"\1***", message)
+            if redacted != message:
+                record.msg, record.args = redacted, None
+        return True
+
+
+_QUERY_KEY_FILTER = _RedactQueryKeys()
 
 
 class Secret:
@@ -86,6 +115,9 @@ class Transport:
         self._auth_placement = auth.get("placement", "header")
         self._auth_name = auth.get("name", "Authorization")
         self._auth_prefix = auth.get("prefix", "")
+        if self._auth_placement == "query":
+            _QUERY_KEY_FILTER.add(self._auth_name)
+            logging.getLogger("httpx").addFilter(_QUERY_KEY_FILTER)
 
     def build(self, method: str, url: str, query: dict[str, str], headers: dict[str, str], body: Any) -> httpx.Request:
         headers = dict(headers)
