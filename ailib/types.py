@@ -25,6 +25,12 @@ class Message:
     role: MessageRole
     content: str
 
+    def __post_init__(self) -> None:
+        # MessageRole is a str enum, so Message("system", ...) reads naturally; the codecs
+        # compare roles by identity, so a plain string is turned into the member here.
+        if not isinstance(self.role, MessageRole):
+            object.__setattr__(self, "role", MessageRole(self.role))
+
     @classmethod
     def system(cls, text: str) -> "Message":
         return cls(MessageRole.SYSTEM, text)
