@@ -73,7 +73,7 @@ MATRIX_CSS = """
 .legend { display: flex; flex-wrap: wrap; gap: .35rem .9rem; align-items: center; margin: 0; padding: 0; list-style: none; }
 .legend .swatch { display: inline-block; min-width: 1.6em; text-align: center; margin-right: .3rem;
                   border: 1px solid var(--line); border-radius: 3px; padding: 0 .2em; }
-.matrix-wrap { overflow: auto; max-height: calc(100vh - 1rem); border: 1px solid var(--line); border-radius: 6px; }
+.matrix-wrap { width: fit-content; max-width: 100%; overflow: auto; max-height: calc(100vh - 1rem); border: 1px solid var(--line); border-radius: 6px; }
 #matrix thead { position: sticky; top: 0; z-index: 3; }
 #matrix thead th { background: var(--head); font-weight: 600; }
 #matrix thead tr.groups th { padding: .25rem .3rem; font-size: .85em; line-height: 1.2; vertical-align: bottom; }
@@ -188,7 +188,13 @@ SCRIPT = """
 
   table.addEventListener("click", function (event) {
     var td = event.target.closest("td.cell");
-    if (td) { open(td); }
+    if (td) {
+      open(td);
+      // Scroll the matrix box, not the page, so the sticky header and first column stay in view.
+      var wrap = table.parentNode;
+      wrap.scrollTop = Math.max(0, td.offsetTop - wrap.clientHeight / 2);
+      wrap.scrollLeft = Math.max(0, td.offsetLeft - wrap.clientWidth / 2);
+    }
   });
   panel.querySelector("button").addEventListener("click", function () {
     panel.hidden = true;
@@ -207,7 +213,13 @@ SCRIPT = """
     if (!row) { return; }
     var cells = Array.prototype.slice.call(row.querySelectorAll("td.cell"));
     var td = cells.filter(function (c) { return c.getAttribute("data-scenario") === scenario; })[0] || cells[0];
-    if (td) { open(td); }
+    if (td) {
+      open(td);
+      // Scroll the matrix box, not the page, so the sticky header and first column stay in view.
+      var wrap = table.parentNode;
+      wrap.scrollTop = Math.max(0, td.offsetTop - wrap.clientHeight / 2);
+      wrap.scrollLeft = Math.max(0, td.offsetLeft - wrap.clientWidth / 2);
+    }
   }
 
   window.addEventListener("hashchange", function () { apply(fromHash(), false); openFromHash(); });

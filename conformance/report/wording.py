@@ -47,7 +47,7 @@ GROUP_TITLES: dict[str, str] = {
 CELL_EVIDENCE: dict[str | None, str] = {
     "simulated": "simulated (recorded against the provider simulator)",
     "live": "live (recorded against the provider's API)",
-    None: "no recording (the result did not need a request)",
+    None: "no recording (no cassette behind this result, e.g. rejected before sending)",
 }
 #: Evidence in lists and tables, where the legend explains the words.
 SHORT_EVIDENCE: dict[str | None, str] = {"simulated": "simulated", "live": "live", None: "no recording"}

@@ -171,3 +171,11 @@ def test_screenshot(page, tmp_path):
         )
         data = target.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000, f"{target} looks empty"
+
+
+def test_missing_chromium_fails_loudly_with_install_hint(monkeypatch):
+    """No silent skip: a machine without Chromium must not pass the browser tests."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium chromium-driver"):
+        chromium_binary()
