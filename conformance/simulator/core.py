@@ -129,7 +129,7 @@ def sse(data: str | None = None, *, event: str | None = None, id: str | None = N
 
 def comment(text: str = "keep-alive", eol: str = "\n") -> bytes:
     """An SSE comment line (ignored by a conforming parser)."""
-    return f": {text}{eol}{eol}".encode("utf-8")
+    return f": {text}{eol}{eol}".encode()
 
 
 def digest(*parts: Any) -> str:

@@ -1,0 +1,405 @@
+"""OpenAI Chat Completions and the services that copy it.
+
+Docs: https://platform.openai.com/docs/api-reference/chat/create (request, response and
+chunk objects), https://platform.openai.com/docs/guides/error-codes (error bodies)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..answer import Answer, split_deltas
+from ..core import (
+    Event,
+    SimResponse,
+    alnum_id,
+    created_from,
+    dumps,
+    dumps_pretty,
+    json_type_name,
+    sse,
+    text_of,
+)
+from .base import Exchange, Family, StreamPlan
+
+# documented top-level fields of POST /v1/chat/completions
+OPENAI_FIELDS = {
+    "messages", "model", "audio", "frequency_penalty", "function_call", "functions", "logit_bias",
+    "logprobs", "max_completion_tokens", "max_tokens", "metadata", "modalities", "n",
+    "parallel_tool_calls", "prediction", "presence_penalty", "prompt_cache_key", "reasoning_effort",
+    "response_format", "safety_identifier", "seed", "service_tier", "stop", "store", "stream",
+    "stream_options", "temperature", "tool_choice", "tools", "top_logprobs", "top_p", "user",
+    "verbosity", "web_search_options",
+}  # fmt: skip
+
+# fields compatible services document on top of OpenAI's (accepted for them, not for OpenAI)
+COMPAT_FIELDS = {
+    "top_k", "min_p", "repetition_penalty", "safe_prompt", "random_seed", "enable_thinking", "thinking",
+    "reasoning", "search_domain_filter", "search_recency_filter", "return_images",
+    "return_related_questions", "do_sample", "request_id", "transforms", "models", "route", "provider",
+    "prompt_mode", "documents",
+}  # fmt: skip
+
+ROLES = ("system", "assistant", "user", "function", "tool", "developer")
+
+_EXPECTED = {
+    "number": "a decimal",
+    "integer": "an integer",
+    "boolean": "a boolean",
+    "string": "a string",
+    "array": "an array",
+    "object": "an object",
+    "stops": "one of a string or array of strings",
+}
+_GOT = {
+    "number": "a decimal",
+    "integer": "an integer",
+    "boolean": "a boolean",
+    "string": "a string",
+    "array": "an array",
+    "object": "an object",
+    "null": "null",
+}
+
+_MISSING_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using "
+    "Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if "
+    "you're accessing the API from your browser and are prompted for a username. You can obtain an API key "
+    "from https://platform.openai.com/account/api-keys."
+)
+_BAD_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
+    "library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you "
+    "have trouble figuring out how to fix this, please contact us through our help center at "
+    "help.openai.com.)"
+)
+
+# kind -> (status, type, code, message)
+_ERRORS: dict[str, tuple[int, str, Any, str]] = {
+    "invalid_request": (400, "invalid_request_error", None, "Invalid request: the simulator was asked to reject it."),
+    "auth": (
+        401,
+        "invalid_request_error",
+        "invalid_api_key",
+        "Incorrect API key provided: {key}. You can find your API key at https://platform.openai.com/account/api-keys.",
+    ),
+    "permission": (403, "request_forbidden", "unsupported_country_region_territory", "Country, region, or territory not supported"),
+    "not_found": (
+        404,
+        "invalid_request_error",
+        "model_not_found",
+        "The model `{model}` does not exist or you do not have access to it.",
+    ),
+    "too_large": (413, "invalid_request_error", "request_too_large", "Request too large: the request body exceeds the maximum size."),
+    "rate_limit": (
+        429,
+        "requests",
+        "rate_limit_exceeded",
+        ("Rate limit reached for {model} in organization org-simulator on requests per min (RPM): Limit 3, Used 3, "
+        "Requested 1. Please try again in 1s. Visit https://platform.openai.com/account/rate-limits to learn more."),
+    ),
+    "quota": (
+        429,
+        "insufficient_quota",
+        "insufficient_quota",
+        ("You exceeded your current quota, please check your plan and billing details. For more information on "
+        "this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."),
+    ),
+    "server": (500, "server_error", None, "The server had an error while processing your request. Sorry about that!"),
+    "bad_gateway": (502, "cf_bad_gateway", 502, "Bad gateway."),
+    "overloaded": (503, "server_error", None, "The server is overloaded or not ready yet."),
+    "gateway_timeout": (504, "cf_gateway_timeout", 504, "Gateway timeout."),
+    "overloaded_529": (529, "server_error", None, "The server is overloaded or not ready yet."),
+}
+
+
+def _mask(key: str) -> str:
+    if len(key) <= 8:
+        return "*" * len(key)
+    return key[:3] + "*" * (len(key) - 7) + key[-4:]
+
+
+class OpenAIChat(Family):
+    name = "openai-chat"
+    json_type = "application/json"
+    sse_type = "text/event-stream; charset=utf-8"
+    stop_may_be_string = True
+    finish_values: ClassVar[dict[str, str]] = {"natural": "stop", "length": "length", "stop_sequence": "stop"}
+
+    # --- helpers -------------------------------------------------------------------------
+    @staticmethod
+    def is_openai(ex: Exchange) -> bool:
+        """OpenAI itself (extra documented keys in its answers, strict field list)."""
+        from ..contracts import split_url
+
+        return split_url(str(ex.contract.get("url", "")))[0] == "api.openai.com"
+
+    def wrap(self, ex: Exchange, obj: dict[str, Any]) -> dict[str, Any]:
+        return {"data": obj} if "wrapped_in_data" in ex.quirks else obj
+
+    # --- errors --------------------------------------------------------------------------
+    def error(self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any) -> SimResponse:
+        default_status, etype, code, default_message = _ERRORS[kind]
+        key = ex.extra.get("api_key") or "sk-simulator-key"
+        text = message if message is not None else default_message.format(model=ex.model or ex.contract.get("model", ""), key=_mask(key))
+        body = {
+            "error": {
+                "message": text,
+                "type": info.get("type", etype),
+                "param": info.get("param"),
+                "code": info.get("code", code),
+            }
+        }
+        headers = {"content-type": self.json_type, "x-request-id": "req_" + ex.seed[:32]}
+        return SimResponse(status or default_status, headers, [dumps_pretty(body).encode("utf-8") + b"\n"])
+
+    def missing_auth(self, ex: Exchange) -> SimResponse:
+        auth = ex.contract.get("auth") or {}
+        if str(auth.get("header", "")).lower() == "authorization":
+            return self.error(ex, "auth", message=_MISSING_KEY, code=None)
+        name = auth.get("header") or auth.get("query")
+        return self.error(ex, "auth", message=f"Access denied: no valid API key was provided in {name}.", code="invalid_api_key")
+
+    def invalid_auth(self, ex: Exchange) -> SimResponse:
+        return self.missing_auth(ex)
+
+    def missing_header(self, ex: Exchange, name: str) -> SimResponse:
+        return self.error(ex, "invalid_request", message=f"Missing required header: '{name}'.", code="missing_required_header")
+
+    def invalid_header(self, ex: Exchange, name: str, value: str) -> SimResponse:
+        return self.error(ex, "invalid_request", message=f"Invalid value for header '{name}': '{value}'.", code="invalid_value")
+
+    def not_found_url(self, ex: Exchange) -> SimResponse:
+        return self.error(ex, "not_found", message=f"Invalid URL ({ex.request.method} {ex.url_path})", code=None)
+
+    def invalid_json(self, ex: Exchange) -> SimResponse:
+        return self.error(ex, "invalid_request", message=_BAD_JSON)
+
+    def unknown_field(self, ex: Exchange, path: str) -> SimResponse:
+        return self.error(ex, "invalid_request", message=f"Unrecognized request argument supplied: {path}")
+
+    def missing_field(self, ex: Exchange, path: str) -> SimResponse:
+        if path == "model":
+            return self.error(ex, "invalid_request", message="you must provide a model parameter")
+        return self.error(
+            ex, "invalid_request", message=f"Missing required parameter: '{path}'.", param=path, code="missing_required_parameter"
+        )
+
+    def wrong_type(self, ex: Exchange, path: str, kind: str, value: Any) -> SimResponse:
+        got = _GOT.get(json_type_name(value), json_type_name(value))
+        return self.error(
+            ex,
+            "invalid_request",
+            message=f"Invalid type for '{path}': expected {_EXPECTED.get(kind, kind)}, but got {got} instead.",
+            param=path,
+            code="invalid_type",
+        )
+
+    # --- request -------------------------------------------------------------------------
+    def known_fields(self, ex: Exchange) -> set[str]:
+        return OPENAI_FIELDS if self.is_openai(ex) else OPENAI_FIELDS | COMPAT_FIELDS
+
+    def typed_fields(self, ex: Exchange) -> dict[str, str]:
+        return {
+            "model": "string",
+            "messages": "array",
+            "temperature": "number",
+            "top_p": "number",
+            "max_tokens": "integer",
+            "max_completion_tokens": "integer",
+            "n": "integer",
+            "seed": "integer",
+            "presence_penalty": "number",
+            "frequency_penalty": "number",
+            "stream": "boolean",
+            "stop": "stops",
+            "stream_options": "object",
+            "stream_options.include_usage": "boolean",
+            "logprobs": "boolean",
+            "top_logprobs": "integer",
+            "user": "string",
+            "tools": "array",
+            "response_format": "object",
+        }
+
+    def validate_conversation(self, ex: Exchange) -> SimResponse | None:
+        body = ex.body
+        messages = body.get("messages")
+        if messages is None:
+            return self.missing_field(ex, "messages")
+        if not messages:
+            return self.error(
+                ex,
+                "invalid_request",
+                message="Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+                param="messages",
+                code="empty_array",
+            )
+        for i, message in enumerate(messages):
+            where = f"messages[{i}]"
+            if not isinstance(message, dict):
+                return self.wrong_type(ex, where, "object", message)
+            role = message.get("role")
+            if role is None:
+                return self.missing_field(ex, f"{where}.role")
+            if role not in ROLES:
+                supported = ", ".join(f"'{r}'" for r in ROLES[:-1]) + f", and '{ROLES[-1]}'"
+                return self.error(
+                    ex,
+                    "invalid_request",
+                    message=f"Invalid value: '{role}'. Supported values are: {supported}.",
+                    param=f"{where}.role",
+                    code="invalid_value",
+                )
+            content = message.get("content", None)
+            if "content" not in message and role in ("system", "developer", "user", "tool"):
+                return self.missing_field(ex, f"{where}.content")
+            if content is not None and not isinstance(content, (str, list)):
+                return self.error(
+                    ex,
+                    "invalid_request",
+                    message=f"Invalid type for '{where}.content': expected one of a string or array of objects, "
+                    f"but got {_GOT.get(json_type_name(content), 'a value')} instead.",
+                    param=f"{where}.content",
+                    code="invalid_type",
+                )
+        stream_flag = ex.stream_spec.get("field") or "stream"
+        if "stream_options" in body and body.get(stream_flag) is not True:
+            return self.error(
+                ex,
+                "invalid_request",
+                message="The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                param="stream_options",
+            )
+        return None
+
+    def conversation(self, ex: Exchange) -> tuple[list[str], str]:
+        texts, last_user = [], ""
+        for message in ex.body.get("messages") or []:
+            text = text_of(message.get("content"))
+            texts.append(text)
+            if message.get("role") == "user":
+                last_user = text
+        return texts, last_user
+
+    # --- answers -------------------------------------------------------------------------
+    def ids(self, ex: Exchange) -> tuple[str, int, str]:
+        return "chatcmpl-" + alnum_id(ex.seed, 29), created_from(ex.seed), "fp_" + ex.seed[-10:]
+
+    def usage(self, ex: Exchange, ans: Answer) -> dict[str, Any]:
+        usage: dict[str, Any] = {
+            "prompt_tokens": ans.prompt_tokens,
+            "completion_tokens": ans.completion_tokens,
+            "total_tokens": ans.total_tokens,
+        }
+        if self.is_openai(ex):
+            usage["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
+            usage["completion_tokens_details"] = {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            }
+        if ans.reasoning:
+            usage["completion_tokens_details"] = {"reasoning_tokens": ans.reasoning_tokens}
+        return usage
+
+    def complete(self, ex: Exchange, ans: Answer) -> SimResponse:
+        cid, created, fingerprint = self.ids(ex)
+        message: dict[str, Any] = {"role": "assistant", "content": ans.text}
+        if ans.reasoning:
+            message["reasoning_content"] = ans.reasoning
+        if self.is_openai(ex):
+            message["refusal"] = None
+            message["annotations"] = []
+        body: dict[str, Any] = {
+            "id": cid,
+            "object": "chat.completion",
+            "created": created,
+            "model": ex.model,
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": self.finish_value(ans)}],
+            "usage": self.usage(ex, ans),
+        }
+        if self.is_openai(ex):
+            body["service_tier"] = "default"
+        body["system_fingerprint"] = fingerprint
+        if "usage_in_x_groq" in ex.quirks:
+            body["x_groq"] = {"id": "req_" + ex.seed[:26]}
+        body = self.wrap(ex, body)
+        text = dumps_pretty(body) + "\n" if self.is_openai(ex) else dumps(body)
+        headers = {"content-type": self.json_type, "x-request-id": "req_" + ex.seed[:32]}
+        return SimResponse(200, headers, [text.encode("utf-8")])
+
+    def stream_events(self, ex: Exchange, ans: Answer, plan: StreamPlan) -> list[Event]:
+        cid, created, fingerprint = self.ids(ex)
+        openai = self.is_openai(ex)
+        mode, _ = ex.usage_mode
+        groq = "usage_in_x_groq" in ex.quirks
+        usage_chunk = ex.stream_usage and mode == "on_request" and not groq
+        usage_in_finish = ex.stream_usage and mode == "always" and not groq
+
+        def chunk(choices: list[dict[str, Any]], **extra: Any) -> bytes:
+            obj: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": ex.model}
+            if openai:
+                obj["service_tier"] = "default"
+            obj["system_fingerprint"] = fingerprint
+            obj["choices"] = choices
+            if usage_chunk:
+                obj["usage"] = None  # OpenAI sends "usage": null on every chunk when asked for usage
+            obj.update(extra)
+            if openai:  # stream_options.include_obfuscation (default on): padding of varying length
+                obj["obfuscation"] = alnum_id(ex.seed + str(len(events)), 4 + len(events) % 9)
+            return sse(dumps(self.wrap(ex, obj)))
+
+        def choice(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+
+        events: list[Event] = []
+        first: dict[str, Any] = {"role": "assistant", "content": ""}
+        if ans.reasoning:
+            first = {"role": "assistant", "content": None, "reasoning_content": ""}
+        if openai:
+            first["refusal"] = None
+        extra = {"x_groq": {"id": "req_" + ex.seed[:26]}} if groq else {}
+        events.append(Event("head", chunk([choice(first)], **extra)))
+        if ans.reasoning:
+            for piece in split_deltas(ans.reasoning):
+                events.append(Event("delta", chunk([choice({"content": None, "reasoning_content": piece})])))
+        for n, piece in enumerate(ans.deltas):
+            if plan.error and n == plan.error_after:
+                return events + self.stream_error_body(ex)
+            delta: dict[str, Any] = {"content": piece}
+            if ans.reasoning:
+                delta["reasoning_content"] = None
+            events.append(Event("delta", chunk([choice(delta)])))
+            if plan.empty_choices:
+                events.append(Event("other", chunk([])))
+        if plan.error:
+            return events + self.stream_error_body(ex)
+        if plan.finish:
+            usage = self.usage(ex, ans)
+            extra = {}
+            if usage_in_finish:
+                extra["usage"] = usage
+            if groq and ex.stream_usage:
+                extra["x_groq"] = {
+                    "id": "req_" + ex.seed[:26],
+                    "usage": {**usage, "queue_time": 0.01, "prompt_time": 0.002, "completion_time": 0.05, "total_time": 0.052},
+                }
+            finish_delta: dict[str, Any] = {} if openai else {"content": ""}
+            events.append(Event("tail", chunk([choice(finish_delta, self.finish_value(ans))], **extra)))
+            if usage_chunk:
+                events.append(Event("tail", chunk([], usage=usage)))
+        if plan.done and "no_done_marker" not in ex.quirks:
+            events.append(Event("done", sse("[DONE]")))
+        return events
+
+    def stream_error_body(self, ex: Exchange) -> list[Event]:
+        error = {
+            "error": {
+                "message": "The server had an error while processing your request. Sorry about that!",
+                "type": "server_error",
+                "param": None,
+                "code": None,
+            }
+        }
+        return [Event("error", sse(dumps(error)))]

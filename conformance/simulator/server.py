@@ -1,0 +1,166 @@
+"""The simulator as a local HTTP server (127.0.0.1, a free port, one thread per connection).
+
+Clients connect to 127.0.0.1 but keep the provider's URL and ``Host`` header, so the server
+rebuilds ``https://<Host><path>`` and answers it with :func:`respond`. The fault comes from
+the ``x-ailib-sim-fault`` request header. Streams are written one chunk at a time with
+chunked transfer encoding and a flush after each chunk."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .core import SimRequest, SimResponse
+from .faults import FAULT_HEADER
+from .respond import respond
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ailib-provider-simulator/1"
+    sys_version = ""
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet by default
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            body = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return bytes(body)
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _handle(self) -> None:
+        body = self._read_body()
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        host = headers.get("host") or f"127.0.0.1:{self.server.server_address[1]}"
+        request = SimRequest(self.command, f"https://{host}{self.path}", headers, body)
+        try:
+            response = respond(self.server.contracts, request, fault=headers.get(FAULT_HEADER))
+        except ValueError as exc:  # unknown fault name: a harness bug, say so plainly
+            response = SimResponse(400, {"content-type": "text/plain; charset=utf-8"}, [f"simulator: {exc}\n".encode()])
+        except Exception:  # noqa: BLE001  # pragma: no cover - a simulator bug; show it instead of hanging the client
+            text = "simulator error:\n" + traceback.format_exc()
+            response = SimResponse(500, {"content-type": "text/plain; charset=utf-8"}, [text.encode()])
+        self.server.log.append((request, response))
+        self._send(response)
+
+    def _send(self, response: SimResponse) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
+        streamed = len(response.chunks) > 1
+        if streamed:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        try:
+            if not streamed:
+                self.wfile.write(response.body)
+                self.wfile.flush()
+            else:
+                for chunk in response.chunks:
+                    if not chunk:
+                        continue
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.wfile.flush()
+                    if self.server.chunk_delay:
+                        time.sleep(self.server.chunk_delay)
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    contracts: dict[str, dict[str, Any]]
+    chunk_delay: float
+    verbose: bool
+    log: list[tuple[SimRequest, SimResponse]]
+
+
+class SimulatorServer:
+    """``with SimulatorServer(contracts) as server: ... server.port``
+
+    ``chunk_delay`` pauses between stream chunks so a client sees them as separate network
+    reads; ``log`` keeps every (request, response) served."""
+
+    def __init__(self, contracts: dict[str, dict[str, Any]], *, host: str = "127.0.0.1", port: int = 0,
+                 chunk_delay: float = 0.002, verbose: bool = False) -> None:  # fmt: skip
+        self.contracts = contracts
+        self._address = (host, port)
+        self.chunk_delay = chunk_delay
+        self.verbose = verbose
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the simulator server is not running")
+        return self._server.server_address[1]
+
+    @property
+    def host(self) -> str:
+        return self._address[0]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def log(self) -> list[tuple[SimRequest, SimResponse]]:
+        return self._server.log if self._server is not None else []
+
+    def start(self) -> SimulatorServer:
+        if self._server is not None:
+            return self
+        server = _Server(self._address, _Handler)
+        server.contracts = self.contracts
+        server.chunk_delay = self.chunk_delay
+        server.verbose = self.verbose
+        server.log = []
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="provider-simulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> SimulatorServer:  # noqa: PYI034
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

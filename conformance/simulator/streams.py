@@ -1,0 +1,126 @@
+"""Stream faults and quirks that work on any family's rendered events, and the split of a
+stream into network writes."""
+
+from __future__ import annotations
+
+from .answer import LONG_DELTA, Answer
+from .core import Event, comment
+from .families.base import Exchange, Family, StreamPlan
+
+
+def plan_for(fault: str | None) -> StreamPlan:
+    if fault == "stream_error_event":
+        return StreamPlan(error=True)
+    if fault == "stream_no_done":
+        return StreamPlan(done=False)
+    if fault == "stream_no_finish_no_done":
+        return StreamPlan(finish=False, done=False)
+    if fault == "stream_empty_choices":
+        return StreamPlan(empty_choices=True)
+    return StreamPlan()
+
+
+def with_long_delta(ans: Answer) -> Answer:
+    """stream_long_event: a 1 MiB delta right after the first word."""
+    ans.deltas = ans.deltas[:1] + [LONG_DELTA] + ans.deltas[1:]
+    return ans
+
+
+def _half(raw: bytes) -> bytes:
+    text = raw.decode("utf-8")
+    return text[: max(1, len(text) // 2)].encode("utf-8")
+
+
+def cut(events: list[Event], after: int = 3) -> list[Event]:
+    """stream_cut: everything up to the ``after``-th delta, then half of the next event."""
+    deltas = sum(1 for e in events if e.kind == "delta")
+    after = min(after, max(deltas - 1, 0))
+    out: list[Event] = []
+    seen = 0
+    for event in events:
+        if event.kind == "delta":
+            if seen == after:
+                out.append(Event("cut", _half(event.raw)))
+                return out
+            seen += 1
+        out.append(event)
+    if out:  # no delta to cut: cut the last event instead
+        out[-1] = Event("cut", _half(out[-1].raw))
+    return out
+
+
+def _corrupt(raw: bytes) -> bytes:
+    lines = raw.decode("utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("data:"):
+            body = line.rstrip("\r\n")
+            ending = line[len(body) :]
+            prefix = "data: " if body.startswith("data: ") else "data:"
+            payload = body[len(prefix) :]
+            lines[i] = prefix + payload[: max(1, len(payload) // 2)] + ending
+            break
+    return "".join(lines).encode("utf-8")
+
+
+def corrupt(events: list[Event], json_deltas: bool) -> list[Event]:
+    """stream_invalid_json: the second delta (or, for plain-text deltas, the done event)
+    carries a JSON document cut in half; the framing stays intact."""
+    if json_deltas:
+        targets = [i for i, e in enumerate(events) if e.kind == "delta"]
+        index = targets[1] if len(targets) > 1 else (targets[0] if targets else None)
+    else:
+        targets = [i for i, e in enumerate(events) if e.kind in ("done", "error")]
+        index = targets[-1] if targets else None
+    if index is None:
+        return events
+    out = list(events)
+    out[index] = Event("invalid", _corrupt(events[index].raw))
+    return out
+
+
+def interleave(events: list[Event], fillers: list[bytes]) -> list[Event]:
+    """Fillers (comments, pings) before every event."""
+    out: list[Event] = []
+    for event in events:
+        out.extend(Event("other", f) for f in fillers)
+        out.append(event)
+    return out
+
+
+def keepalive_quirk(events: list[Event], eol: str) -> list[Event]:
+    """Contract quirk keepalive_comments: comment lines while the request waits for the
+    model, i.e. before the first event and again after the first one."""
+    keep = Event("other", comment("keep-alive", eol=eol))
+    return [keep, *events[:1], keep, *events[1:]] if events else [keep]
+
+
+def render(family: Family, ex: Exchange, ans: Answer, fault: str | None) -> list[Event]:
+    if fault == "stream_long_event":
+        ans = with_long_delta(ans)
+    events = family.stream_events(ex, ans, plan_for(fault))
+    eol = getattr(family, "eol", "\n")
+    if "keepalive_comments" in ex.quirks:
+        events = keepalive_quirk(events, eol)
+    if fault == "stream_cut":
+        events = cut(events)
+    elif fault == "stream_invalid_json":
+        events = corrupt(events, family.json_deltas)
+    elif fault == "stream_keepalive":
+        events = interleave(events, family.keepalive(ex))
+    return events
+
+
+def to_chunks(events: list[Event], fault: str | None) -> list[bytes]:
+    """One network write per event; with stream_utf8_split every event holding a multi-byte
+    character is written in two parts, split inside that character."""
+    chunks = [e.raw for e in events if e.raw]
+    if fault != "stream_utf8_split":
+        return chunks
+    out: list[bytes] = []
+    for raw in chunks:
+        lead = next((i for i, b in enumerate(raw) if b >= 0xC0), None)
+        if lead is None:
+            out.append(raw)
+        else:
+            out.extend([raw[: lead + 1], raw[lead + 1 :]])
+    return out
