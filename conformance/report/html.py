@@ -389,7 +389,8 @@ def _cell(provider: Provider, cell: Cell, scenario: Scenario, group_start: bool)
     if cell.outcome:
         attrs.append(f'data-outcome="{esc(cell.outcome)}"')
     if cell.declared is not None:
-        attrs.append(f'data-declared="{"yes" if cell.declared else "no"} ({esc(scenario.capability)})"')
+        capability = f" ({esc(scenario.capability)})" if scenario.capability else ""
+        attrs.append(f'data-declared="{"yes" if cell.declared else "no"}{capability}"')
     if cell.status not in ("not_run", "not_applicable"):
         attrs.append(f'data-evidence="{esc(wording.CELL_EVIDENCE[cell.evidence])}"')
     if cell.response_fields is not None:
