@@ -21,7 +21,7 @@ from .manifest import Extraction, Manifest
 from .sse import Fields, SSEDecoder
 from .types import ContentDelta, Finish, StreamingEvent, Usage
 
-ErrorFactory = Callable[[Any, int | None], AiLibError]
+ErrorFactory = Callable[..., AiLibError]  # (body, status, *, raw_text=None) -> error
 
 _CONTENT, _REASONING = StreamingEvent.CONTENT, StreamingEvent.REASONING
 
@@ -119,8 +119,11 @@ class StreamDecoder:
                 route = default if mode == "none" else (routes.get(self._route_key(event, obj)) or default)
                 if route is None:
                     continue
-            if route.error(obj):
-                self.error = self._make_error(obj, None)
+            err = route.error(obj)
+            if err:
+                # A plain-string error value is the provider's text (Cohere's delta.error),
+                # which the manifest's errors.message path may not reach.
+                self.error = self._make_error(obj, None, raw_text=err if err.__class__ is str else None)
                 break
             text = route.content(obj)
             if text:
