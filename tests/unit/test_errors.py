@@ -162,17 +162,12 @@ CASES = [
         "The server had an error",
     ),
     ("openai", 502, CLOUDFLARE_502, "server_error", "502 Bad Gateway"),
-    pytest.param(
+    (
         "openai",
         503,
         oai("The engine is currently overloaded, please try again later.", "server_error"),
         "overloaded",
         "currently overloaded",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="manifests/openai.yaml maps error type server_error -> server_error, which overrides the "
-            "standard 503 -> overloaded; OpenAI sends type server_error with its 503s (manifest owner to decide)",
-        ),
     ),
     ("openai", 503, oai("Slow Down: please reduce your request rate.", "requests"), "overloaded", "Slow Down"),
     ("openai", 504, "", "timeout", "504"),
