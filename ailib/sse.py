@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass
-from typing import Iterator
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +24,10 @@ class ServerSentEvent:
     event: str = "message"
     id: str | None = None
     retry: int | None = None
+
+
+#: ``(data, event, id, retry)``: the fields of one dispatched event.
+Fields = tuple[str, str, "str | None", "int | None"]
 
 
 class SSEDecoder:
@@ -43,6 +46,15 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode one network read and return the events it completed."""
+        return [ServerSentEvent(*fields) for fields in self.feed_fields(chunk)]
+
+    def flush(self) -> list[ServerSentEvent]:
+        """End of stream: deliver a last event that had no trailing blank line."""
+        return [ServerSentEvent(*fields) for fields in self.flush_fields()]
+
+    # The same, as plain ``(data, event, id, retry)`` tuples: what a stream decoder
+    # reads per event, without building a ServerSentEvent for each.
+    def feed_fields(self, chunk: bytes) -> list[Fields]:
         text = self._utf8.decode(chunk)
         if not text:
             return []
@@ -50,31 +62,39 @@ class SSEDecoder:
             self._pending_cr = False
             if text[0] == "\n":
                 text = text[1:]
-        if text.endswith("\r"):
+        if text[-1:] == "\r":
             # A CR at the end may be the first half of CRLF: treat it as the line end
             # now and swallow a following LF in the next read.
             self._pending_cr = True
-        buffer = self._buffer + text
+        buffer = self._buffer + text if self._buffer else text
         if "\r" in buffer:
             buffer = buffer.replace("\r\n", "\n").replace("\r", "\n")
         lines = buffer.split("\n")
         self._buffer = lines.pop()
-        return list(self._lines(lines))
+        return self._lines(lines) if lines else []
 
-    def flush(self) -> list[ServerSentEvent]:
-        """End of stream: deliver a last event that had no trailing blank line."""
+    def flush_fields(self) -> list[Fields]:
         rest = self._utf8.decode(b"", final=True)
         lines = [self._buffer + rest] if (self._buffer or rest) else []
         self._buffer = ""
-        events = list(self._lines(lines))
+        events = self._lines(lines)
         if self._data:
-            events.extend(self._dispatch())
+            events.append(self._dispatch())
         return events
 
-    def _lines(self, lines: list[str]) -> Iterator[ServerSentEvent]:
+    def _lines(self, lines: list[str]) -> list[Fields]:
+        events: list[Fields] = []
+        data = self._data
         for line in lines:
             if not line:
-                yield from self._dispatch()
+                if data:
+                    events.append(self._dispatch())
+                    data = self._data
+                else:
+                    self._event = ""
+                continue
+            if line[:6] == "data: ":  # the usual line, read without partition()
+                data.append(line[6:])
                 continue
             if line[0] == ":":
                 continue
@@ -82,7 +102,7 @@ class SSEDecoder:
             if sep and value[:1] == " ":
                 value = value[1:]
             if name == "data":
-                self._data.append(value)
+                data.append(value)
             elif name == "event":
                 self._event = value
             elif name == "id":
@@ -91,12 +111,11 @@ class SSEDecoder:
             elif name == "retry":
                 if value.isascii() and value.isdigit():
                     self._retry = int(value)
+        return events
 
-    def _dispatch(self) -> Iterator[ServerSentEvent]:
-        if not self._data:
-            self._event = ""
-            return
-        data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
-        yield ServerSentEvent(data, self._event or "message", self._id, self._retry)
+    def _dispatch(self) -> Fields:
+        data = self._data
+        fields = (data[0] if len(data) == 1 else "\n".join(data), self._event or "message", self._id, self._retry)
         self._data = []
         self._event = ""
+        return fields
