@@ -6,6 +6,10 @@ Interpreting that string for every stream event would put a small parser on the
 hottest path of the client, so each path is turned into a Python function at load
 time: ``d["choices"][0]["delta"]["content"]`` wrapped in one ``try``.
 
+Each key is tested with ``in`` before it is read: on a stream most lookups miss
+(an event carries no usage, no error, no reasoning), and a raised ``KeyError``
+costs several times a lookup.
+
 Grammar (checked by the manifest schema before it reaches this module)::
 
     path    := segment ("." segment)*
@@ -70,7 +74,17 @@ def _chain(var: str, keys: list[str], bail: str, indent: str) -> str:
                 lines.append(f"{var} = {var}{run}")
                 run = ""
             lines.append(f"if {var}.__class__ is not list:\n{indent}    {bail}")
-        run += _access(key)
+            run += _access(key)
+        else:
+            if run:
+                lines.append(f"{var} = {var}{run}")
+                run = ""
+            # Test the key first: a missing key is the usual case on a stream (most
+            # events carry no usage, error or reasoning), and raising and catching
+            # KeyError costs several times a lookup. Same result: a key that is not
+            # there gives None, and a type that cannot hold keys still raises TypeError.
+            lines.append(f"if {key!r} not in {var}:\n{indent}    {bail}")
+            lines.append(f"{var} = {var}[{key!r}]")
     if run:
         lines.append(f"{var} = {var}{run}")
     return "".join(f"{indent}{line}\n" for line in lines or ["pass"])
