@@ -145,7 +145,7 @@ class SimulatorServer:
         server.verbose = self.verbose
         server.log = []
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="provider-simulator", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="provider-simulator", daemon=True)
         self._thread.start()
         return self
 
