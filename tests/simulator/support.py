@@ -33,6 +33,17 @@ SYNTHETIC: dict[str, dict[str, Any]] = {
         "stream": {"field": "stream", "usage": "always"},
         "quirks": ["keepalive_comments", "reasoning_content", "no_done_marker"],
     },
+    "mistrallike": {
+        "family": "openai-chat",
+        "model": "small",
+        "url": "https://api.mistrallike.example/v1/chat/completions",
+        "auth": {"header": "Authorization", "format": "Bearer {key}"},
+        "model_in": "body",
+        "fields": {"max_tokens": "max_tokens", "stop": "stop"},
+        "stream": {"field": "stream", "usage": "always"},
+        "quirks": ["usage_in_finish_chunk"],
+        "errors": {"quota": {"message": "Insufficient Balance", "type": "unknown_error", "code": "invalid_request_error"}},
+    },
     "groqlike": {
         "family": "openai-chat",
         "model": "llama-x",

@@ -78,9 +78,15 @@ def test_anthropic_error_types_follow_the_errors_page() -> None:
     assert "credit balance" in anthropic(fault="error_429_quota").json()["error"]["message"]
 
 
+def test_a_contract_can_give_the_providers_own_error_wording() -> None:
+    error = synthetic("mistrallike", fault="error_429_quota").json()["error"]
+    assert error == {"message": "Insufficient Balance", "type": "unknown_error", "param": None, "code": "invalid_request_error"}
+    assert synthetic("mistrallike", fault="error_429").json()["error"]["code"] == "rate_limit_exceeded"
+
+
 def test_gemini_statuses() -> None:
     assert gemini(fault="error_429").json()["error"]["status"] == "RESOURCE_EXHAUSTED"
-    assert "quota" in gemini(fault="error_429_quota").json()["error"]["message"]
+    assert "spending cap" in gemini(fault="error_429_quota").json()["error"]["message"]
     assert gemini(fault="error_503").json()["error"]["status"] == "UNAVAILABLE"
     assert gemini(fault="error_500").json()["error"]["status"] == "INTERNAL"
     assert gemini(fault="error_504").json()["error"]["status"] == "DEADLINE_EXCEEDED"

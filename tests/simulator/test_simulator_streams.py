@@ -56,10 +56,19 @@ def test_openai_deltas_are_word_sized() -> None:
     assert len(deltas) == 24
 
 
-def test_usage_always_comes_with_the_finish_chunk() -> None:
+def test_usage_always_comes_in_a_last_chunk_with_empty_choices() -> None:
     chunks = json_events(synthetic("quirky", {"stream": True}))
-    finish = [c for c in chunks if c["choices"] and c["choices"][0]["finish_reason"]]
-    assert len(finish) == 1 and finish[0]["usage"]["prompt_tokens"] == 2
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["prompt_tokens"] == 2
+    assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
+    assert all("usage" not in c for c in chunks[:-1])  # no "usage": null unless asked for
+
+
+def test_usage_in_finish_chunk_quirk() -> None:
+    chunks = json_events(synthetic("mistrallike", {"stream": True, "max_tokens": 5}))
+    last = chunks[-1]
+    assert last["choices"][0]["finish_reason"] == "length"
+    assert last["usage"] == {"prompt_tokens": 2, "completion_tokens": 5, "total_tokens": 7}
+    assert sum(1 for c in chunks if "usage" in c) == 1
 
 
 def test_usage_never() -> None:

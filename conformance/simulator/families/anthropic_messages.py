@@ -63,6 +63,9 @@ class AnthropicMessages(Family):
 
     def error(self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any) -> SimResponse:
         default_status, etype, default_message = _ERRORS[kind]
+        override = self.documented_error(ex, kind) if message is None else {}
+        etype = override.get("type", etype)
+        message = override.get("message", message)
         text = message if message is not None else default_message.format(model=ex.model or ex.contract.get("model", ""))
         request_id = "req_011C" + alnum_id(ex.seed, 20)
         body = {"type": "error", "error": {"type": info.get("type", etype), "message": text}, "request_id": request_id}

@@ -119,6 +119,15 @@ class Family:
         raise NotImplementedError
 
     # --- error descriptions (each family says them its own way) --------------------------
+    @staticmethod
+    def documented_error(ex: Exchange, kind: str) -> dict[str, str]:
+        """A provider's own wording for an error kind, from the optional contract key
+        ``errors: {<kind>: {message, type, code}}`` (e.g. ``quota`` for a service whose
+        billing error differs from its family's)."""
+        errors = ex.contract.get("errors")
+        spec = errors.get(kind) if isinstance(errors, dict) else None
+        return {k: str(v) for k, v in spec.items() if v is not None} if isinstance(spec, dict) else {}
+
     def missing_auth(self, ex: Exchange) -> SimResponse:
         return self.error(ex, "auth", message="missing credentials")
 

@@ -52,6 +52,8 @@ class CohereV2(Family):
 
     def error(self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any) -> SimResponse:
         default_status, default_message = _ERRORS[kind]
+        if message is None:
+            message = self.documented_error(ex, kind).get("message")
         text = message if message is not None else default_message.format(model=ex.model or ex.contract.get("model", ""))
         body = {"id": uuid_from(ex.seed + "error"), "message": text}
         return SimResponse(status or default_status, {"content-type": self.json_type}, [dumps(body).encode("utf-8")])

@@ -51,8 +51,8 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     "quota": (
         429,
         "RESOURCE_EXHAUSTED",
-        ("You exceeded your current quota, please check your plan and billing details. For more information on "
-        "this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits."),
+        ("Your project has exceeded its monthly spending cap. Please go to AI Studio at https://ai.studio/spend to "
+        "manage your project spend cap."),
     ),
     "server": (
         500,
@@ -91,6 +91,9 @@ class Gemini(Family):
 
     def error(self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any) -> SimResponse:
         default_status, rpc, default_message = _ERRORS[kind]
+        override = self.documented_error(ex, kind) if message is None else {}
+        rpc = override.get("type", rpc)
+        message = override.get("message", message)
         status = status or default_status
         text = message if message is not None else default_message.format(model=ex.model or ex.contract.get("model", ""))
         error: dict[str, Any] = {"code": status, "message": text, "status": info.get("rpc", rpc)}
@@ -98,18 +101,7 @@ class Gemini(Family):
         if details is None and kind == "rate_limit":
             details = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1s"}]
         if details is None and kind == "quota":
-            details = [
-                {
-                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-                    "violations": [
-                        {
-                            "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-                            "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
-                        }
-                    ],
-                },
-                {"@type": "type.googleapis.com/google.rpc.Help", "links": [{"description": "Learn more about Gemini API quotas", "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
-            ]
+            details = [{"@type": "type.googleapis.com/google.rpc.Help", "links": [{"description": "Gemini API billing", "url": "https://ai.google.dev/gemini-api/docs/billing"}]}]
         if details:
             error["details"] = details
         return SimResponse(status, {"content-type": self.json_type}, [(dumps_pretty({"error": error}) + "\n").encode("utf-8")])

@@ -139,6 +139,11 @@ class OpenAIChat(Family):
     # --- errors --------------------------------------------------------------------------
     def error(self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any) -> SimResponse:
         default_status, etype, code, default_message = _ERRORS[kind]
+        override = self.documented_error(ex, kind) if message is None else {}
+        if override:
+            etype = override.get("type", etype)
+            code = override.get("code", code)
+            default_message = override.get("message", default_message).replace("{", "{{").replace("}", "}}")
         key = ex.extra.get("api_key") or "sk-simulator-key"
         text = message if message is not None else default_message.format(model=ex.model or ex.contract.get("model", ""), key=_mask(key))
         body = {
@@ -334,8 +339,12 @@ class OpenAIChat(Family):
         openai = self.is_openai(ex)
         mode, _ = ex.usage_mode
         groq = "usage_in_x_groq" in ex.quirks
-        usage_chunk = ex.stream_usage and mode == "on_request" and not groq
-        usage_in_finish = ex.stream_usage and mode == "always" and not groq
+        # usage goes in a last chunk with empty choices (OpenAI's documented form), or into
+        # the finish chunk with the quirk usage_in_finish_chunk (Mistral, DeepSeek as recorded)
+        in_finish = "usage_in_finish_chunk" in ex.quirks
+        usage_chunk = ex.stream_usage and not groq and not in_finish
+        usage_in_finish = ex.stream_usage and not groq and in_finish
+        usage_null = ex.stream_usage and not groq and mode == "on_request"
 
         def chunk(choices: list[dict[str, Any]], **extra: Any) -> bytes:
             obj: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": ex.model}
@@ -343,7 +352,7 @@ class OpenAIChat(Family):
                 obj["service_tier"] = "default"
             obj["system_fingerprint"] = fingerprint
             obj["choices"] = choices
-            if usage_chunk:
+            if usage_null:
                 obj["usage"] = None  # OpenAI sends "usage": null on every chunk when asked for usage
             obj.update(extra)
             if openai:  # stream_options.include_obfuscation (default on): padding of varying length

@@ -107,6 +107,9 @@ class Replicate(Family):
     # --- errors --------------------------------------------------------------------------
     def error(self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any) -> SimResponse:
         default_status, title, detail = _ERRORS[kind]
+        override = self.documented_error(ex, kind) if message is None else {}
+        title = override.get("type", title)
+        message = override.get("message", message)
         status = status or default_status
         body: dict[str, Any] = {"title": info.get("title", title), "detail": message if message is not None else detail, "status": status}
         if "invalid_fields" in info:
