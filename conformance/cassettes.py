@@ -88,8 +88,10 @@ def make_response_filter(secrets: Callable[[], tuple[str, ...]]) -> Callable[[di
             k: v for k, v in response["headers"].items() if k.lower() not in VOLATILE_HEADERS
         }
         body = response["body"]["string"]
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
-        response["body"]["string"] = scrub_text(text, secrets())
+        if isinstance(body, bytes):  # vcrpy also runs this on responses loaded for replay
+            response["body"]["string"] = scrub_text(body.decode("utf-8"), secrets()).encode("utf-8")
+        else:
+            response["body"]["string"] = scrub_text(body, secrets())
         return response
 
     return before_record_response
@@ -151,7 +153,15 @@ class ReadableSerializer:
     @staticmethod
     def deserialize(text: str) -> dict[str, Any]:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - safe loader
-        return {"interactions": data.get("interactions", []), "version": data.get("version", 1)}
+        interactions = data.get("interactions", [])
+        for item in interactions:
+            body = item["request"].get("body")
+            if isinstance(body, str):
+                item["request"]["body"] = body.encode("utf-8")
+            response_body = item["response"]["body"]
+            if isinstance(response_body.get("string"), str):
+                response_body["string"] = response_body["string"].encode("utf-8")
+        return {"interactions": interactions, "version": data.get("version", 1)}
 
 
 def read_provenance(path: Path) -> dict[str, Any] | None:

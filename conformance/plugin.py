@@ -94,6 +94,8 @@ class _ProvenancePersister:
         return FilesystemPersister.load_cassette(cassette_path, serializer)
 
     def save_cassette(self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        from vcr.serialize import serialize
+
         import ailib
 
         live = self.config.getoption("--live")
@@ -102,7 +104,7 @@ class _ProvenancePersister:
         path.parent.mkdir(parents=True, exist_ok=True)
         ReadableSerializer.provenance = block
         try:
-            path.write_text(serializer.serialize(cassette_dict), encoding="utf-8")
+            path.write_text(serialize(cassette_dict, serializer), encoding="utf-8")
         finally:
             ReadableSerializer.provenance = None
         self.config.stash[_RECORDED][str(path.relative_to(CASSETTES_DIR))] = block
@@ -126,11 +128,12 @@ def wire() -> list[Any]:
 
 
 class _Seen(list):
-    """vcrpy calls the request filter several times per request; keep each request once
-    (by identity: a retry is an equal but distinct request and must be counted)."""
+    """vcrpy runs the request filter several times per send, each on a deep copy, so
+    equal consecutive requests are kept once. (Sends are counted from the cassette:
+    interactions played or recorded, see runner.sends.)"""
 
     def append(self, item: Any) -> None:  # type: ignore[override]
-        if not any(item is r for r in self):
+        if not self or (item.method, item.uri, item.body) != (self[-1].method, self[-1].uri, self[-1].body):
             super().append(item)
 
 
@@ -200,6 +203,7 @@ def cell_context(
         factory = simulator_client_factory(simulator.port, scenario.fault)
     else:
         factory = lambda: httpx.AsyncClient(timeout=httpx.Timeout(60.0))  # noqa: E731
+    wire.clear()  # loading the cassette ran its recorded requests through the filter too
     return CellContext(runtime=runtime, http_client=factory, seen=wire, cassette=vcr,
                        replaying=record_mode == "none", api_key=key)
 

@@ -13,7 +13,7 @@ from ailib.manifest import Manifest
 from . import checks
 from .cassettes import CASSETTES_DIR, PLANTED_MARKER, ReadableSerializer, read_provenance
 from .contract import load_contracts
-from .runtimes.base import Call, Outcome, Runtime
+from .runtimes.base import Call, ErrorInfo, Outcome, Runtime
 from .scenarios import REFUSED_WHEN_UNSUPPORTED, Scenario, load_scenarios, needs_cassette
 
 
@@ -73,9 +73,15 @@ def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
     manifest = manifests.load(provider)
     declared = manifest.capability(scenario.capability).supported if scenario.capability else None
     result = CellResult(provider, scenario.id, "pass", declared=declared)
+    blocked = runtime_blocked(ctx.runtime, provider)
+    if blocked is not None:
+        if not manifest.chat_supported:  # nothing to run for any runtime
+            result.status, result.detail = "not_applicable", manifest.chat_reason
+            return result
+        return _fail(result, [blocked])  # the same detail in every cell of the provider: the report groups it
     call = _call(provider, scenario, manifest, ctx)
     if not manifest.chat_supported:
-        outcome = asyncio.run(ctx.runtime.run(call))
+        outcome = run_runtime(ctx.runtime, call)
         result.status, result.detail = "not_applicable", manifest.chat_reason
         if outcome.rejected is None or ctx.seen:
             result.status = "fail"
@@ -86,8 +92,32 @@ def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
     path = cassette_path(provider, scenario.id)
     if ctx.replaying and not path.is_file():
         return _fail(result, [f"{provider}/{scenario.id}: missing cassette {path.relative_to(CASSETTES_DIR.parent)}"])
-    outcome = asyncio.run(ctx.runtime.run(call))
+    outcome = run_runtime(ctx.runtime, call)
     return _judge(provider, scenario, manifest, ctx, call, outcome, result, path)
+
+
+def runtime_blocked(runtime: Runtime, provider: str) -> str | None:
+    """Why ``runtime`` cannot run ``provider``'s cells here (not installed, cannot load it), or None."""
+    name = getattr(runtime, "name", type(runtime).__name__)
+    for check, what in ((runtime.unavailable, "is unavailable"), (lambda: runtime.supports(provider), f"cannot load {provider}")):
+        try:
+            reason = check()
+        except Exception as exc:  # a broken adapter is reported like a missing runtime
+            reason = f"{type(exc).__name__} while checking: {exc}"
+        if reason:
+            return f"not run: runtime {name} {what}: {reason}"
+    return None
+
+
+def run_runtime(runtime: Runtime, call: Call) -> Outcome:
+    """``runtime.run(call)``; an exception escaping it (adapters must not raise) becomes the outcome's error."""
+    try:
+        return asyncio.run(runtime.run(call))
+    except Exception as exc:
+        name = getattr(runtime, "name", type(runtime).__name__)
+        return Outcome(error=ErrorInfo(type=type(exc).__name__, error_class=None, code=None, status_code=None,
+                                       retryable=None, fallbackable=None,
+                                       message=f"runtime {name} raised {exc!r} out of run()"))
 
 
 def _call(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext) -> Call:
@@ -110,7 +140,7 @@ def _unsupported(provider: str, scenario: Scenario, manifest: Manifest, ctx: Cel
     result.status, result.detail = "unsupported", reason
     if scenario.capability not in REFUSED_WHEN_UNSUPPORTED:
         return result
-    outcome = asyncio.run(ctx.runtime.run(call))
+    outcome = run_runtime(ctx.runtime, call)
     result.outcome = "rejected" if scenario.group == "parameters" else None
     if outcome.rejected is None or ctx.seen:
         return _fail(result, [f"{provider}/{scenario.id}: {scenario.capability} is declared unsupported, "
@@ -154,7 +184,7 @@ def _judge(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellConte
         problems.append(f"{provider}/{scenario.id}: recorded response unreadable ({type(exc).__name__}: {exc})")
     else:
         if "error" in scenario.expect:
-            problems += checks.check_error(provider, scenario, family, outcome, reading, status, body, call.waits, len(ctx.seen))
+            problems += checks.check_error(provider, scenario, family, outcome, reading, status, body, call.waits, sends(ctx))
         else:
             problems += checks.check_response(provider, scenario, family, outcome, reading)
         if "same_text_as" in scenario.expect:
@@ -165,6 +195,11 @@ def _judge(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellConte
     if problems:
         return _fail(result, problems)
     return result
+
+
+def sends(ctx: CellContext) -> int:
+    """How many HTTP requests the runtime really sent: interactions played, or recorded."""
+    return ctx.cassette.play_count if ctx.replaying else len(ctx.cassette.data)
 
 
 def _same_text(provider: str, scenario: Scenario, family: str, outcome: Outcome) -> list[str]:
