@@ -27,6 +27,8 @@ from .errors import AiLibError, ServerError, TimeoutError
 
 logger = logging.getLogger("ailib")
 
+_MISSING = object()
+
 
 class _RedactQueryKeys(logging.Filter):
     """httpx logs every request URL (``HTTP Request: POST https://...``) at INFO. For a
@@ -111,6 +113,7 @@ class Transport:
         self.policy = policy
         self._key = key
         self._timeout = timeout
+        self._templates: dict[tuple[Any, ...], tuple[httpx.URL, httpx.Headers] | None] = {}
         auth = codec.manifest.auth
         self._auth_placement = auth.get("placement", "header")
         self._auth_name = auth.get("name", "Authorization")
@@ -120,18 +123,60 @@ class Transport:
             logging.getLogger("httpx").addFilter(_QUERY_KEY_FILTER)
 
     def build(self, method: str, url: str, query: dict[str, str], headers: dict[str, str], body: Any) -> httpx.Request:
+        content = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        http = self.http
+        if not (http.params or http.cookies):
+            template = self._template(method, url, query, headers)
+            if template is not None:
+                # The request build_request() would make, from parts merged once per
+                # URL and header set (see _template); the key is added per request.
+                target, merged = template
+                merged = httpx.Headers(merged)
+                if self._auth_placement == "header":
+                    merged.update({self._auth_name: self._auth_prefix + self._key.reveal()})
+                timeout = self._timeout if self._timeout is not None else http.timeout
+                return httpx.Request(method, target, content=content, headers=merged, extensions={"timeout": timeout.as_dict()})
         headers = dict(headers)
         params = dict(query)
         if self._auth_placement == "header":
             headers[self._auth_name] = self._auth_prefix + self._key.reveal()
         else:
             params[self._auth_name] = self._key.reveal()
-        content = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        extensions = {"timeout": self._timeout.as_dict()} if self._timeout is not None else None
-        request = self.http.build_request(method, url, params=params or None, headers=headers, content=content)
-        if extensions:
-            request.extensions.update(extensions)
+        request = http.build_request(method, url, params=params or None, headers=headers, content=content)
+        if self._timeout is not None:
+            request.extensions["timeout"] = self._timeout.as_dict()
         return request
+
+    def _template(
+        self, method: str, url: str, query: dict[str, str], headers: dict[str, str]
+    ) -> tuple[httpx.URL, httpx.Headers] | None:
+        """The merged URL and headers (without the key header) for these parts, cached.
+
+        Building an ``httpx.Request`` from a URL string parses the string every time,
+        and merging the client's headers normalises them every time: most of the cost
+        of a request. Both depend only on the parts and on ``client.headers``, which is
+        part of the cache key, so a change to it still applies to the next request.
+        Client-level params or cookies bypass this (``build`` lets httpx merge them).
+        """
+        client_headers = tuple(self.http.headers.raw)
+        key = (method, url, tuple(query.items()), tuple(headers.items()), client_headers)
+        template = self._templates.get(key, _MISSING)
+        if template is not _MISSING:
+            return template
+        if self._auth_placement == "header" and any(name.lower() == self._auth_name.lower() for name in headers):
+            template = None  # the key would replace a header of the same name in place: use the plain path
+        else:
+            params = dict(query)
+            if self._auth_placement != "header":
+                params[self._auth_name] = self._key.reveal()
+            target = self.http.build_request(method, url, params=params or None).url
+            merged = httpx.Headers(self.http.headers)
+            merged.update(headers)
+            template = (target, merged)
+        if len(self._templates) >= 32:
+            self._templates.clear()
+        self._templates[key] = template
+        return template
 
     async def open(self, method: str, url: str, query: dict[str, str], headers: dict[str, str], body: Any) -> httpx.Response:
         """Send with retries; return a response with status < 400 whose body is not read yet."""
