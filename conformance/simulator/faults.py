@@ -25,7 +25,8 @@ FAULTS: dict[str, str] = {
     "data: {error}, anthropic event: error overloaded_error, gemini data: {error}, cohere message-end "
     "finish_reason ERROR, replicate event: error)",
     "stream_cut": "the body ends in the middle of an event after three deltas; no finish, no done marker",
-    "stream_no_done": "finish reason and usage sent, but no done marker ([DONE] / message_stop / done)",
+    "stream_no_done": "finish reason and usage sent, but no done marker ([DONE] / message_stop); families "
+    "whose finish is their end marker (gemini, replicate done) are unchanged",
     "stream_no_finish_no_done": "content deltas only, then end of body",
     "stream_invalid_json": "one delta event (Replicate: the done event) carries broken JSON",
     "stream_keepalive": "SSE comment lines (and Anthropic ping events) before and between all events",

@@ -43,14 +43,14 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     ),
     "quota": (
         429,
-        "rate_limit_error",
+        "billing_error",
         ("Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or "
         "purchase credits."),
     ),
     "server": (500, "api_error", "Internal server error"),
     "bad_gateway": (502, "api_error", "Bad gateway"),
-    "overloaded": (503, "api_error", "Service unavailable"),
-    "gateway_timeout": (504, "api_error", "Gateway timeout"),
+    "overloaded": (503, "overloaded_error", "Overloaded"),
+    "gateway_timeout": (504, "timeout_error", "Request timed out"),
     "overloaded_529": (529, "overloaded_error", "Overloaded"),
 }
 

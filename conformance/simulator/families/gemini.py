@@ -59,7 +59,7 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
         "INTERNAL",
         "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
     ),
-    "bad_gateway": (502, "UNAVAILABLE", "Bad Gateway"),
+    "bad_gateway": (502, "INTERNAL", "Bad Gateway"),
     "overloaded": (503, "UNAVAILABLE", "The model is overloaded. Please try again later."),
     "gateway_timeout": (504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete."),
     "overloaded_529": (529, "UNAVAILABLE", "The model is overloaded. Please try again later."),

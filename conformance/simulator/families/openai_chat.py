@@ -403,6 +403,12 @@ class OpenAIChat(Family):
         return events
 
     def stream_error_body(self, ex: Exchange) -> list[Event]:
+        if "usage_in_x_groq" in ex.quirks:  # Groq reports a mid-stream failure in x_groq.error
+            cid, created, fingerprint = self.ids(ex)
+            chunk = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": ex.model,
+                     "system_fingerprint": fingerprint, "choices": [],
+                     "x_groq": {"id": "req_" + ex.seed[:26], "error": "The server had an error while processing your request."}}  # fmt: skip
+            return [Event("error", sse(dumps(self.wrap(ex, chunk))))]
         error = {
             "error": {
                 "message": "The server had an error while processing your request. Sorry about that!",

@@ -253,7 +253,9 @@ class Replicate(Family):
             events.append(Event("delta", sse(piece, event="output", id=f"{stamp}:{n}")))
         if plan.error:
             return events + self.stream_error_body(ex)
-        if plan.done and plan.finish:
+        # `done` is Replicate's finish and its end marker at once: only a stream without a
+        # finish (stream_no_finish_no_done) lacks it
+        if plan.finish:
             events.append(Event("done", sse("{}", event="done", id=f"{stamp}:{len(ans.deltas)}")))
         return events
 
