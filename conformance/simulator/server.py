@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 import traceback
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -100,7 +101,7 @@ class _Server(ThreadingHTTPServer):
     contracts: dict[str, dict[str, Any]]
     chunk_delay: float
     verbose: bool
-    log: list[tuple[SimRequest, SimResponse]]
+    log: deque[tuple[SimRequest, SimResponse]]
 
 
 class SimulatorServer:
@@ -110,11 +111,12 @@ class SimulatorServer:
     reads; ``log`` keeps every (request, response) served."""
 
     def __init__(self, contracts: dict[str, dict[str, Any]], *, host: str = "127.0.0.1", port: int = 0,
-                 chunk_delay: float = 0.002, verbose: bool = False) -> None:  # fmt: skip
+                 chunk_delay: float = 0.002, verbose: bool = False, log_size: int = 200) -> None:  # fmt: skip
         self.contracts = contracts
         self._address = (host, port)
         self.chunk_delay = chunk_delay
         self.verbose = verbose
+        self.log_size = log_size
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -134,7 +136,8 @@ class SimulatorServer:
 
     @property
     def log(self) -> list[tuple[SimRequest, SimResponse]]:
-        return self._server.log if self._server is not None else []
+        """The last ``log_size`` (request, response) pairs served."""
+        return list(self._server.log) if self._server is not None else []
 
     def start(self) -> SimulatorServer:
         if self._server is not None:
@@ -143,7 +146,7 @@ class SimulatorServer:
         server.contracts = self.contracts
         server.chunk_delay = self.chunk_delay
         server.verbose = self.verbose
-        server.log = []
+        server.log = deque(maxlen=self.log_size)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="provider-simulator", daemon=True)
         self._thread.start()
