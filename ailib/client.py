@@ -7,17 +7,24 @@ first ``/`` picks the manifest; the rest is sent as the model name.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from typing import Any, Callable
+import ssl
+from typing import TYPE_CHECKING, Any, Callable
 
 import httpx
 
-from . import manifest as manifests
-from .chat import ChatRequestBuilder
-from .codecs import CODECS
 from .errors import ConfigurationError, UnsupportedError
 from .transport import RetryPolicy, Secret, Transport
+
+if TYPE_CHECKING:
+    from . import manifest as manifests
+    from .chat import ChatRequestBuilder
+
+# The manifest loader, the codecs and the chat builder are imported by the first
+# AiClient.create() / chat(), not by ``import ailib``: importing the package costs
+# httpx plus ailib's small public types, not the machinery behind them.
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
@@ -98,6 +105,9 @@ class AiClient:
         the aiohttp-backed httpx transport and orjson, behind the same httpx API.
         """
         provider, name = split_model_id(model)
+        from . import manifest as manifests
+        from .codecs import CODECS
+
         manifest = manifests.load(provider, manifests_dir)
         if not manifest.chat_supported:
             raise UnsupportedError(f"{provider} has no chat API: {manifest.chat_reason}", provider=provider)
@@ -110,7 +120,11 @@ class AiClient:
         loads: Callable[[Any], Any] = json.loads
         owns = http_client is None
         if http_client is None:
-            http_client = _fast_http_client(timeout) if fast else httpx.AsyncClient(timeout=timeout or DEFAULT_TIMEOUT)
+            http_client = (
+                _fast_http_client(timeout)
+                if fast
+                else httpx.AsyncClient(timeout=timeout or DEFAULT_TIMEOUT, verify=default_ssl_context())
+            )
         if fast:
             loads = _fast_loads()
         transport = Transport(http_client, codec, key, RetryPolicy(max_retries=max_retries), timeout if not owns else None)
@@ -128,6 +142,8 @@ class AiClient:
         self._transport.policy = policy
 
     def chat(self) -> ChatRequestBuilder:
+        from .chat import ChatRequestBuilder
+
         return ChatRequestBuilder(self)
 
     async def aclose(self) -> None:
@@ -142,6 +158,19 @@ class AiClient:
 
     def __repr__(self) -> str:
         return f"AiClient(provider={self.provider!r}, model={self.model!r})"
+
+
+@functools.lru_cache(maxsize=1)
+def default_ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context per process, shared by the clients ailib creates.
+
+    httpx builds a new context (and re-reads the CA bundle, ~80 ms) for every
+    ``AsyncClient()``; a program that creates a client per provider or per request
+    should not pay that each time.
+    """
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _fast_http_client(timeout: httpx.Timeout | None) -> httpx.AsyncClient:

@@ -10,24 +10,32 @@ and full jitter, waiting at least as long as ``Retry-After`` asks. ``sleep`` and
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from urllib.parse import quote
 
 import httpx
 
-from .classify import parse_retry_after
-from .codecs.base import Codec
 from .errors import AiLibError, ServerError, TimeoutError
+
+if TYPE_CHECKING:
+    from .codecs.base import Codec
 
 logger = logging.getLogger("ailib")
 
 _MISSING = object()
+
+
+async def _sleep(seconds: float) -> None:
+    """``asyncio.sleep``, imported when a retry first waits rather than at ``import ailib``
+    (httpx does not need asyncio, and importing it is a sizeable part of the import time)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
 
 
 class _RedactQueryKeys(logging.Filter):
@@ -82,7 +90,7 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 8.0
     max_retry_after: float = 60.0
-    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
+    sleep: Callable[[float], Awaitable[None]] = field(default=_sleep, repr=False)
     random: Callable[[], float] = field(default=random.random, repr=False)
 
     def delay(self, attempt: int, error: AiLibError) -> float | None:
@@ -216,5 +224,7 @@ class Transport:
             body = json.loads(text) if text.strip() else None
         except ValueError:
             body = None
+        from .classify import parse_retry_after
+
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         return self.codec.error(body, response.status_code, raw_text=text, retry_after=retry_after)
