@@ -288,7 +288,7 @@ def _load_cached(path: str, _mtime: int, _size: int) -> Manifest:
     name = Path(path).name
     try:
         text = Path(path).read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "$"

@@ -55,12 +55,22 @@ def scrub_text(text: str, secrets: tuple[str, ...] = ()) -> str:
 # --- vcrpy hooks -------------------------------------------------------------------
 
 
+def capture_requests(seen: list[Any]) -> Callable[[Any], Any]:
+    """Replay's ``before_record_request``: only remember what was sent (nothing is written)."""
+
+    def before_record_request(request: Any) -> Any:
+        seen.append(request)
+        return request
+
+    return before_record_request
+
+
 def make_request_filter(secrets: Callable[[], tuple[str, ...]], seen: list[Any]) -> Callable[[Any], Any]:
     """``before_record_request``: remember the request as sent, return a scrubbed copy."""
 
     def before_record_request(request: Any) -> Any:
         seen.append(request)
-        clean = copy.deepcopy(request)
+        clean = copy.deepcopy(request)  # `request` is vcrpy's copy, but `seen` keeps it unscrubbed
         keys = secrets()
         for name in list(clean.headers):
             lower = name.lower()
@@ -237,7 +247,9 @@ def simulator_client_factory(port: int, fault: str | None = None) -> Callable[[]
     import httpx
 
     def make() -> httpx.AsyncClient:
-        transport = httpx.AsyncHTTPTransport()
+        from ailib.client import default_ssl_context
+
+        transport = httpx.AsyncHTTPTransport(verify=default_ssl_context())
         transport._pool = SimulatorRoute(transport._pool, port, fault)  # type: ignore[assignment]
         return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(10.0))
 

@@ -15,7 +15,7 @@ def load_contracts() -> dict[str, dict[str, Any]]:
 
     contracts: dict[str, dict[str, Any]] = {}
     for path in sorted(CONTRACTS_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
         for provider, contract in data.items():
             contracts[provider] = contract
     return contracts

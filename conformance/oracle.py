@@ -166,10 +166,16 @@ def read_stream(family: str, text: str) -> Reading:
         if family == "replicate":
             if name == "output":
                 r.deltas.append(data)
-            elif name == "done":
-                r.raw_finish = "succeeded" if not data.strip() or data.strip() == "{}" else json.loads(data).get("reason")
-            elif name == "error":
-                r.error = data
+            elif name in ("done", "error"):
+                try:
+                    obj = json.loads(data) if data.strip() else {}
+                except ValueError:
+                    r.error = {"invalid_json": data[:40]}
+                    break
+                if name == "error":  # {"detail": "..."}
+                    r.error = {"message": obj.get("detail")} if isinstance(obj, dict) else obj
+                    break
+                r.raw_finish = (obj.get("reason") if isinstance(obj, dict) else None) or "succeeded"
             continue
         try:
             obj = json.loads(data)

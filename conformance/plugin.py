@@ -23,6 +23,7 @@ import pytest
 from .cassettes import (
     CASSETTES_DIR,
     ReadableSerializer,
+    capture_requests,
     make_request_filter,
     make_response_filter,
     provenance_block,
@@ -138,16 +139,20 @@ class _Seen(list):
 
 
 @pytest.fixture
-def vcr_config(cell: tuple[str, Scenario], wire: list[Any]) -> dict[str, Any]:
+def vcr_config(cell: tuple[str, Scenario], wire: list[Any], record_mode: str) -> dict[str, Any]:
     provider, _ = cell
-    secrets = lambda: (planted_key(provider), *_live_keys(provider))  # noqa: E731
-    return {
-        "before_record_request": make_request_filter(secrets, wire),
-        "before_record_response": make_response_filter(secrets),
+    config: dict[str, Any] = {
         "decode_compressed_response": True,
         "allow_playback_repeats": False,
         "match_on": ["method", "scheme", "host", "port", "path", "query"],
     }
+    if record_mode == "none":  # replay writes nothing: capture requests, skip scrubbing
+        config["before_record_request"] = capture_requests(wire)
+        return config
+    keys = (planted_key(provider), *_live_keys(provider))
+    config["before_record_request"] = make_request_filter(lambda: keys, wire)
+    config["before_record_response"] = make_response_filter(lambda: keys)
+    return config
 
 
 def _live_keys(provider: str) -> tuple[str, ...]:
@@ -202,7 +207,9 @@ def cell_context(
     if simulator is not None:
         factory = simulator_client_factory(simulator.port, scenario.fault)
     else:
-        factory = lambda: httpx.AsyncClient(timeout=httpx.Timeout(60.0))  # noqa: E731
+        from ailib.client import default_ssl_context
+
+        factory = lambda: httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())  # noqa: E731
     wire.clear()  # loading the cassette ran its recorded requests through the filter too
     return CellContext(runtime=runtime, http_client=factory, seen=wire, cassette=vcr,
                        replaying=record_mode == "none", api_key=key)

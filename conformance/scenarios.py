@@ -27,6 +27,7 @@ class Scenario:
     expect: dict[str, Any] = field(default_factory=dict)
     fault: str | None = None
     max_retries: int = 0
+    documented: str | None = None
 
     @property
     def stream(self) -> bool:
@@ -37,7 +38,7 @@ class Scenario:
 def load_scenarios(path: Path = SCENARIOS_FILE) -> tuple[Scenario, ...]:
     import yaml
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     out = []
     for raw in data["scenarios"]:
         messages = tuple((role, text) for turn in raw["messages"] for role, text in turn.items())
@@ -46,13 +47,29 @@ def load_scenarios(path: Path = SCENARIOS_FILE) -> tuple[Scenario, ...]:
                 id=raw["id"], title=raw["title"], group=raw["group"], messages=messages, call=raw["call"],
                 capability=raw.get("capability"), via=raw.get("via", "builder"),
                 parameters=raw.get("parameters") or {}, expect=raw.get("expect") or {}, fault=raw.get("fault"), max_retries=raw.get("max_retries", 0),
+                documented=raw.get("documented"),
             )
         )
     return tuple(out)
 
 
+def undocumented(scenario: Scenario, contract: dict[str, Any] | None) -> str | None:
+    """Why the provider's documentation gives this scenario nothing to check, or None."""
+    from .contract import MISSING, dig
+
+    if scenario.documented and dig(contract or {}, scenario.documented) is MISSING:
+        return (f"not documented by the provider: its contract has no {scenario.documented} "
+                f"(no distinct error of this kind in its API reference)")
+    return None
+
+
 def needs_cassette(manifest: Manifest, scenario: Scenario) -> bool:
-    """A cell sends HTTP (and so has a cassette) when the provider has chat and declares the capability."""
+    """A cell sends HTTP (and so has a cassette) when the provider has chat, declares the
+    capability, and documents what the scenario checks."""
+    from .contract import load_contracts
+
     if not manifest.chat_supported:
+        return False
+    if undocumented(scenario, load_contracts().get(manifest.id)):
         return False
     return scenario.capability is None or manifest.capability(scenario.capability).supported
