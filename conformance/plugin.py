@@ -9,6 +9,7 @@ Options (besides pytest-recording's ``--record-mode=none|once|new_episodes|all|r
 ``--live``               record from the real providers with keys from the environment,
                          instead of from the provider simulator
 ``--matrix-report DIR``  after the run, write the results and the capability matrix to DIR
+``--matrix-previous F``  compare with an earlier capability-matrix.json (drift section)
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--runtime", default="ailib", help="runtime adapter to judge (default: ailib)")
     group.addoption("--live", action="store_true", help="record from the real providers (needs their API keys)")
     group.addoption("--matrix-report", metavar="DIR", help="write results and the capability matrix to DIR")
+    group.addoption("--matrix-previous", metavar="JSON",
+                    help="a previous capability-matrix.json: add what changed since (drift) to the report")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -249,4 +252,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if out and not hasattr(config, "workerinput") and config.stash[_RESULTS]:
         from .results import write_results
 
-        write_results(Path(out), config.getoption("--runtime"), config.stash[_RESULTS])
+        write_results(Path(out), config.getoption("--runtime"), config.stash[_RESULTS],
+                      previous=config.getoption("--matrix-previous"))

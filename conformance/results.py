@@ -48,7 +48,7 @@ def results_document(runtime: str, runtime_version: str, cells: list[dict[str, A
     }
 
 
-def write_results(out_dir: Path, runtime_name: str, cells: list[dict[str, Any]]) -> Path:
+def write_results(out_dir: Path, runtime_name: str, cells: list[dict[str, Any]], previous: str | None = None) -> Path:
     """Write ``results/<runtime>.json`` and build the matrix next to it."""
     from .runtimes import get_runtime
 
@@ -62,5 +62,5 @@ def write_results(out_dir: Path, runtime_name: str, cells: list[dict[str, Any]])
         from .report import build
     except ImportError:
         return results_file
-    build(results_file, target)
+    build(results_file, target, previous=previous)
     return results_file
