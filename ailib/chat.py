@@ -151,8 +151,14 @@ class ChatStream:
                     yield event
                 decoder = None
             else:
-                async for chunk in response.aiter_bytes():
-                    events = decoder.feed(chunk)
+                # Without a content-encoding, aiter_bytes() only passes aiter_raw()'s chunks
+                # through an identity decoder: read them directly, one async generator less
+                # per network read. A response whose body was already read (replayed from a
+                # cassette, or a mock) has no raw stream left; aiter_bytes() serves its content.
+                direct = not response.is_stream_consumed and "content-encoding" not in response.headers
+                feed = decoder.feed
+                async for chunk in response.aiter_raw() if direct else response.aiter_bytes():
+                    events = feed(chunk)
                     if events:
                         if first is None:
                             first = time.perf_counter()
