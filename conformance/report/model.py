@@ -34,7 +34,7 @@ NOT_APPLICABLE_STATUSES: frozenset[str] = frozenset({"not_applicable", "unsuppor
 
 APPLICABLE_DEFINITION = (
     "applicable = every provider x scenario cell except those that are not applicable "
-    "or unsupported (declared unsupported in the provider's manifest); "
+    "or unsupported (declared unsupported in the provider's manifest, or not in its documentation); "
     "cells that were not run count as applicable and not passed"
 )
 

@@ -28,7 +28,7 @@ HTML_SYMBOLS: dict[str, str] = {
 LABELS: dict[str, str] = {
     "pass": "pass",
     "fail": "fail",
-    "unsupported": "unsupported (declared in the manifest)",
+    "unsupported": "unsupported (declared in the manifest, or not in the provider's documentation; see the cell detail)",
     "not_applicable": "not applicable",
     "not_run": "not run (no result recorded)",
 }
