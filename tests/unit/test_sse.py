@@ -211,7 +211,7 @@ def expected(events: list[dict]) -> list[ServerSentEvent]:
     return out
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     events=st.lists(EVENT, max_size=8),
     line_end=LINE_ENDS,

@@ -99,7 +99,7 @@ def openai_streams(draw):
     return body.encode("utf-8"), expected
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stream=openai_streams(), data=st.data())
 def test_openai_stream_any_chunking_gives_identical_events(stream, data):
     body, expected = stream
@@ -112,7 +112,7 @@ def test_openai_stream_any_chunking_gives_identical_events(stream, data):
     assert run([body[i : i + 1] for i in range(len(body))]) == (whole, None)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(prefix=st.lists(TEXT.filter(bool), min_size=1, max_size=4), data=st.data())
 def test_error_mid_stream_is_reported_after_the_same_deltas_for_any_chunking(prefix, data):
     blocks = [f"data: {json.dumps(openai_chunk({'content': t}))}" for t in prefix]
