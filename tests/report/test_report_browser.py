@@ -179,3 +179,18 @@ def test_missing_chromium_fails_loudly_with_install_hint(monkeypatch):
     monkeypatch.delenv("CHROMIUM", raising=False)
     with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium chromium-driver"):
         chromium_binary()
+
+
+def test_published_report_renders_all_37_providers(tmp_path):
+    """The report committed in reports/ (the real suite run), not only the synthetic one."""
+    published = REPO / "reports" / "capability-matrix.html"
+    assert published.is_file(), "reports/capability-matrix.html is missing: run pytest conformance/ --matrix-report=reports/"
+    summary = dom(published, "", tmp_path / "profile")
+    assert len(summary.rows) == 37 and all(summary.rows.values())
+    assert "jina" in summary.rows and "openai" in summary.rows
+    failing = dom(published, "#status=fail", tmp_path / "profile2")
+    assert not any(failing.rows.values()), "the published matrix shows failing providers"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "published-capability-matrix.png"
+    run_chromium(published.as_uri(), tmp_path / "profile3", f"--screenshot={shot}", "--window-size=1600,2000")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
