@@ -110,7 +110,7 @@ def runtime_blocked(runtime: Runtime, provider: str) -> str | None:
     for check, what in ((runtime.unavailable, "is unavailable"), (lambda: runtime.supports(provider), f"cannot load {provider}")):
         try:
             reason = check()
-        except Exception as exc:  # a broken adapter is reported like a missing runtime
+        except Exception as exc:  # noqa: BLE001 (a broken adapter is reported like a missing runtime)
             reason = f"{type(exc).__name__} while checking: {exc}"
         if reason:
             return f"not run: runtime {name} {what}: {reason}"
@@ -121,7 +121,7 @@ def run_runtime(runtime: Runtime, call: Call) -> Outcome:
     """``runtime.run(call)``; an exception escaping it (adapters must not raise) becomes the outcome's error."""
     try:
         return asyncio.run(runtime.run(call))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         name = getattr(runtime, "name", type(runtime).__name__)
         return Outcome(error=ErrorInfo(type=type(exc).__name__, error_class=None, code=None, status_code=None,
                                        retryable=None, fallbackable=None,

@@ -5,9 +5,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-#: name -> "module:Class". Add an adapter here (see README, "Adding a runtime").
+#: name -> "module:Class". Add an adapter here (see README, "Adding a runtime adapter").
+#: Adapters import the client they wrap lazily, so an uninstalled one is reported, not a crash.
 RUNTIMES = {
     "ailib": "conformance.runtimes.ailib_runtime:AilibRuntime",
+    "ai-lib-python": "conformance.runtimes.ai_lib_python_runtime:AiLibPythonRuntime",
+    "openai-sdk": "conformance.runtimes.openai_sdk_runtime:OpenAISdkRuntime",
 }
 
 
