@@ -30,6 +30,11 @@ def default_manifests_dir() -> Path:
     env = os.environ.get("AILIB_MANIFESTS_DIR")
     if env:
         return Path(env)
+    return _installed_manifests_dir()
+
+
+@lru_cache(maxsize=1)
+def _installed_manifests_dir() -> Path:
     bundled = _PACKAGE_DIR / "_manifests"
     if bundled.is_dir():
         return bundled
@@ -275,10 +280,13 @@ def _compile(data: dict[str, Any], file: str) -> Manifest:
 
 
 def load_file(path: str | os.PathLike[str]) -> Manifest:
-    """Load one manifest file (YAML or JSON)."""
-    path = Path(path)
-    stat = path.stat()
-    return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    """Load one manifest file (YAML or JSON). Cached per file, until the file changes."""
+    name = os.fspath(path)
+    try:
+        stat = os.stat(name)
+    except OSError as exc:
+        raise ManifestError(Path(name).name, "$", f"cannot read: {exc.strerror}") from None
+    return _load_cached(os.path.abspath(name), stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=256)
@@ -310,11 +318,11 @@ def available(manifests_dir: str | os.PathLike[str] | None = None) -> list[str]:
 
 def load(provider: str, manifests_dir: str | os.PathLike[str] | None = None) -> Manifest:
     """Load the manifest of ``provider``; unknown ids raise :class:`ConfigurationError`."""
-    root = Path(manifests_dir) if manifests_dir else default_manifests_dir()
-    if not paths._SEGMENT.match(provider) or "/" in provider:
+    root = os.fspath(manifests_dir) if manifests_dir else os.fspath(default_manifests_dir())
+    if not isinstance(provider, str) or not paths._SEGMENT.match(provider) or "/" in provider:
         raise ConfigurationError(f"invalid provider id {provider!r}")
-    path = root / f"{provider}.yaml"
-    if not path.is_file():
+    path = os.path.join(root, f"{provider}.yaml")
+    if not os.path.isfile(path):
         known = ", ".join(available(root)) or "none"
-        raise ConfigurationError(f"unknown provider {provider!r}: no manifest {path.name} in {root} (known: {known})")
+        raise ConfigurationError(f"unknown provider {provider!r}: no manifest {provider}.yaml in {root} (known: {known})")
     return load_file(path)
