@@ -92,8 +92,9 @@ class ChatRequestBuilder:
         try:
             data = client._loads(raw)
         except ValueError:
+            snippet = client._codec.redact(raw.decode("utf-8", errors="replace"))[:80]
             raise StreamProtocolError(
-                f"response is not JSON: {raw[:80]!r}", provider=client.provider, status_code=http_response.status_code
+                f"response is not JSON: {snippet!r}", provider=client.provider, status_code=http_response.status_code
             ) from None
         response = client._codec.parse_response(data)
         elapsed = (time.perf_counter() - started) * 1000
@@ -197,7 +198,8 @@ class ChatStream:
         try:
             data = json.loads(raw)
         except ValueError:
-            raise StreamProtocolError(f"stream answered with invalid JSON: {raw[:80]!r}", provider=client.provider) from None
+            snippet = client._codec.redact(raw.decode("utf-8", errors="replace"))[:80]
+            raise StreamProtocolError(f"stream answered with invalid JSON: {snippet!r}", provider=client.provider) from None
         response = client._codec.parse_response(data)
         from .types import Finish
 

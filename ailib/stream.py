@@ -44,7 +44,13 @@ def as_text(value: Any) -> str | None:
 class StreamDecoder:
     """Feed raw bytes; collect events; :meth:`close` at end of body."""
 
-    def __init__(self, manifest: Manifest, make_error: ErrorFactory, loads: Callable[[Any], Any] = json.loads) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        make_error: ErrorFactory,
+        loads: Callable[[Any], Any] = json.loads,
+        redact: Callable[[str], str] | None = None,
+    ) -> None:
         self._sse = SSEDecoder()
         self._routes = manifest.routes
         self._default = manifest.routes.get("*")
@@ -55,6 +61,7 @@ class StreamDecoder:
         self._finish_map = manifest.finish_reasons
         self._make_error = make_error
         self._loads = loads
+        self._redact = redact
         self._provider = manifest.id
         self.usage: dict[str, int] = {}
         self.raw_finish: str | None = None
@@ -151,4 +158,6 @@ class StreamDecoder:
         return out
 
     def _bad_json(self, data: str) -> None:
+        if self._redact is not None:  # redact before cutting: a cut key would no longer match
+            data = self._redact(data)
         self.error = StreamProtocolError(f"invalid JSON in stream event: {data[:80]!r}", provider=self._provider)

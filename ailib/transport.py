@@ -76,6 +76,11 @@ class Secret:
     def reveal(self) -> str:
         return self._value
 
+    def redact(self, text: str) -> str:
+        """``text`` with the key replaced by ``***``: providers sometimes quote a key back."""
+        value = self._value
+        return text.replace(value, "***") if value and value in text else text
+
     def __repr__(self) -> str:
         return "Secret('***')"
 
@@ -122,6 +127,9 @@ class Transport:
         self._key = key
         self._timeout = timeout
         self._templates: dict[tuple[Any, ...], tuple[httpx.URL, httpx.Headers] | None] = {}
+        # Errors read from a 200 answer (an error field, an in-stream error event, a body
+        # that is not JSON) are built by the codec, which must scrub the key from them too.
+        codec.redact = key.redact
         auth = codec.manifest.auth
         self._auth_placement = auth.get("placement", "header")
         self._auth_name = auth.get("name", "Authorization")
@@ -216,10 +224,7 @@ class Transport:
             raw = b""
         finally:
             await response.aclose()
-        text = raw.decode("utf-8", errors="replace")
-        key = self._key.reveal()
-        if key and key in text:  # some providers quote the rejected key back in their message
-            text = text.replace(key, "***")
+        text = self._key.redact(raw.decode("utf-8", errors="replace"))  # some providers quote the rejected key back
         try:
             body = json.loads(text) if text.strip() else None
         except ValueError:

@@ -63,10 +63,27 @@ def _check_parameter(provider: str, name: str, value: Any, spec: Any) -> Any:
     return value
 
 
+def _unchanged(text: str) -> str:
+    return text
+
+
+def _scrubbed(value: Any, redact: Callable[[str], str]) -> Any:
+    """``value`` (parsed JSON) with ``redact`` applied to every string in it."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {_scrubbed(k, redact): _scrubbed(v, redact) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, redact) for v in value]
+    return value
+
+
 class Codec:
     """Encode a :class:`ChatRequest` for one provider and decode its answers."""
 
     family = ""
+    #: Removes the API key from provider text before it goes into an error; set by the Transport.
+    redact: Callable[[str], str] = staticmethod(_unchanged)
 
     def __init__(self, manifest: Manifest, model: str, base_url: str | None = None) -> None:
         self.manifest = manifest
@@ -177,7 +194,11 @@ class Codec:
         return self.manifest.finish_reasons.get(raw, "other")
 
     def error(self, body: Any, status: int | None, *, raw_text: str | None = None, retry_after: float | None = None) -> AiLibError:
+        redact = self.redact
+        if redact is not _unchanged:  # an answer may quote the key back: keep it out of the error
+            body = _scrubbed(body, redact)
+            raw_text = redact(raw_text) if raw_text else raw_text
         return provider_error(self.manifest, body, status, raw_text=raw_text, retry_after=retry_after)
 
     def stream_decoder(self, loads: Callable[[Any], Any] = json.loads) -> StreamDecoder:
-        return StreamDecoder(self.manifest, self.error, loads)
+        return StreamDecoder(self.manifest, self.error, loads, self.redact)
