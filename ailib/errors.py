@@ -143,12 +143,18 @@ class UnsupportedError(AiLibError):
     error_class, code = "invalid_request", "E1001"
 
 
+#: Every character ``str.splitlines`` breaks a line at, mapped to its escape.
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
 class ManifestError(AiLibError):
-    """A manifest file is invalid. Names the file, the JSON path and the reason."""
+    """A manifest file is invalid. Names the file, the JSON path and the reason, on one line:
+    a line break inside a key or a reason (a YAML error's own) is shown escaped."""
 
     error_class, code = "invalid_request", "E1001"
 
     def __init__(self, file: str, path: str, reason: str) -> None:
+        file, path, reason = (str(part).translate(_LINE_BREAKS) for part in (file, path, reason))
         super().__init__(f"{file}: {path}: {reason}")
         self.file, self.path, self.reason = file, path, reason
 
