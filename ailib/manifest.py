@@ -300,9 +300,14 @@ def _load_cached(path: str, _mtime: int, _size: int) -> Manifest:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "$"
-        raise ManifestError(name, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())  # a ReaderError has no .problem
+        raise ManifestError(name, where, f"not valid YAML: {problem}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(name, "$", f"cannot read: {exc}") from None
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+        # PyYAML's constructors let these through for scalars they cannot build
+        # (`2024-13-45`, `!!int abc`, `!!bool maybe`, `!!timestamp x`) and for deep nesting.
+        raise ManifestError(name, "$", f"not valid YAML: {type(exc).__name__}: {exc}") from None
     manifest = parse_manifest(data, name)
     expected_id = Path(path).stem
     if manifest.id != expected_id:
