@@ -168,12 +168,53 @@ def _json_path(parts: Any) -> str:
     return out
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+MAX_DEPTH = 32
+MAX_VALUES = 100_000
+
+
+def _not_json(data: Any) -> tuple[list[Any], str] | None:
+    """Where ``data`` stops being JSON data, and why; None if it is JSON data.
+
+    YAML gives more than JSON: dates (an unquoted ``2024-10-21``), sets, bytes, non-string
+    keys, and aliases that make a value contain itself. The schema does not see most of
+    these, and the client would fail on them later (``json.dumps``, httpx headers).
+    """
+    stack: list[tuple[Any, list[Any], tuple[int, ...]]] = [(data, [], ())]
+    count = 0
+    while stack:
+        value, at, ancestors = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            return [], f"more than {MAX_VALUES} values (an alias that expands without end?)"
+        if isinstance(value, _JSON_SCALARS):
+            continue
+        if not isinstance(value, (dict, list)):
+            return at, f"{type(value).__name__} value {value!r:.40} is not JSON data (quote it)"
+        if id(value) in ancestors:
+            return at, "the value contains itself (a recursive YAML alias)"
+        if len(ancestors) >= MAX_DEPTH:
+            return at, f"nested more than {MAX_DEPTH} levels deep"
+        inner = (*ancestors, id(value))
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    return at, f"key {key!r} is a {type(key).__name__}, not a string (quote it)"
+                stack.append((item, [*at, key], inner))
+        else:
+            stack.extend((item, [*at, index], inner) for index, item in enumerate(value))
+    return None
+
+
 def parse_manifest(data: Any, file: str) -> Manifest:
     """Validate ``data`` (a parsed manifest) and compile it. Raises :class:`ManifestError`."""
     import jsonschema
 
     if not isinstance(data, dict):
         raise ManifestError(file, "$", f"expected a mapping at the top level, got {type(data).__name__}")
+    problem = _not_json(data)
+    if problem is not None:
+        raise ManifestError(file, _json_path(problem[0]), problem[1])
     errors = list(_validator().iter_errors(data))
     if errors:
         # A property that fails inside an ``allOf`` also shows up as an "unevaluated"
