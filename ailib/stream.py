@@ -17,7 +17,7 @@ import json
 from typing import Any, Callable
 
 from .errors import AiLibError, StreamProtocolError
-from .manifest import Extraction, Manifest
+from .manifest import Manifest
 from .sse import Fields, SSEDecoder
 from .types import ContentDelta, Finish, StreamingEvent, Usage
 
@@ -94,7 +94,7 @@ class StreamDecoder:
 
     def _events(self, sse_events: list[Fields]) -> list[StreamingEvent]:
         # The per-event loop of every stream: names are bound to locals once per read,
-        # and _apply's work is inlined (one call per event, not one per field).
+        # and the extraction is inlined (one call per event, not one per field).
         out: list[StreamingEvent] = []
         routes, default, mode, done_marker, loads = self._routes, self._default, self._mode, self._done_marker, self._loads
         usage = self.usage
