@@ -287,9 +287,14 @@ def _compile(data: dict[str, Any], file: str) -> Manifest:
     }
     if chat is not True:
         return Manifest(data["id"], data["name"], data["family"], file, data, False, chat["reason"], caps)
+    if data["family"] == "none":
+        raise ManifestError(file, "$.family", "chat: true needs a wire family ('none' is for providers without chat)")
     params = {
         name: Parameter(name, **spec) for name, spec in data["request"]["parameters"].items()
     }
+    for name in data["request"].get("defaults") or {}:
+        if name not in params:
+            raise ManifestError(file, f"$.request.defaults.{name}", "a default for a parameter with no mapped field")
     for name in PARAMETERS:
         declared = caps.get(name)
         if declared and declared.supported and name not in params:
@@ -303,6 +308,10 @@ def _compile(data: dict[str, Any], file: str) -> Manifest:
     if caps.get("streaming", Capability(False)).supported and not routes:
         raise ManifestError(file, "$.stream", "streaming declared but no stream routes")
     errors = data.get("errors") or {}
+    try:
+        route_key = _route_key(stream.get("event_type", "none"))
+    except ValueError as exc:
+        raise ManifestError(file, "$.stream.event_type", str(exc)) from None
     return Manifest(
         id=data["id"],
         name=data["name"],
@@ -316,7 +325,7 @@ def _compile(data: dict[str, Any], file: str) -> Manifest:
         error_message=compile_paths(errors.get("message")),
         error_type=compile_paths(errors.get("type")),
         error_code=compile_paths(errors.get("code")),
-        route_key=_route_key(stream.get("event_type", "none")),
+        route_key=route_key,
     )
 
 
