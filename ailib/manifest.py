@@ -11,6 +11,7 @@ creating many clients for one provider reads and validates the YAML once.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -279,6 +280,29 @@ def _route_key(event_type: str) -> Callable[[str, Any], str] | None:
     return None
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")  # visible ASCII, space, tab: no line breaks
+
+
+def _check_headers(data: dict[str, Any], file: str) -> None:
+    """Header names and values must be sendable: httpx raises on non-ASCII values when it
+    builds a request, and h11 on a line break or a bad name only when it sends one."""
+    for section in ("headers", "stream_headers", "sync_headers"):
+        for name, value in (data.get(section) or {}).items():
+            if not _HEADER_NAME.fullmatch(name):
+                raise ManifestError(file, f"$.{section}", f"{name!r} is not a valid HTTP header name")
+            if not _HEADER_VALUE.fullmatch(value):
+                raise ManifestError(file, f"$.{section}.{name}", f"{value!r} cannot be sent in an HTTP header "
+                                    "(line break, control or non-ASCII character)")
+    auth = data.get("auth") or {}
+    if auth.get("placement") == "header":
+        if not _HEADER_NAME.fullmatch(auth["name"]):
+            raise ManifestError(file, "$.auth.name", f"{auth['name']!r} is not a valid HTTP header name")
+        if not _HEADER_VALUE.fullmatch(auth.get("prefix", "")):
+            raise ManifestError(file, "$.auth.prefix", f"{auth['prefix']!r} cannot be sent in an HTTP header "
+                                "(line break, control or non-ASCII character)")
+
+
 def _compile(data: dict[str, Any], file: str) -> Manifest:
     chat = data["chat"]
     caps = {
@@ -289,6 +313,7 @@ def _compile(data: dict[str, Any], file: str) -> Manifest:
         return Manifest(data["id"], data["name"], data["family"], file, data, False, chat["reason"], caps)
     if data["family"] == "none":
         raise ManifestError(file, "$.family", "chat: true needs a wire family ('none' is for providers without chat)")
+    _check_headers(data, file)
     params = {
         name: Parameter(name, **spec) for name, spec in data["request"]["parameters"].items()
     }
