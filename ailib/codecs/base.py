@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote
 
+import httpx
+
 from ..classify import provider_error
 from ..errors import AiLibError, ConfigurationError, ParameterError, UnsupportedError
 from ..manifest import Manifest
@@ -96,6 +98,7 @@ class Codec:
         self._roles = {MessageRole.SYSTEM: "system", MessageRole.USER: "user", MessageRole.ASSISTANT: "assistant"}
         for role, name in (manifest.request.get("roles") or {}).items():
             self._roles[MessageRole(role)] = name
+        self._check_urls()
 
     # --- URL ----------------------------------------------------------------------
     def _resolve_base_url(self, override: str | None) -> str:
@@ -113,8 +116,28 @@ class Codec:
             values[name] = value
         try:
             return template.format(**values)
-        except (KeyError, IndexError, ValueError) as exc:
+        except (KeyError, IndexError) as exc:
             raise ConfigurationError(f"{self.provider}: base URL has an unknown variable {exc}", provider=self.provider) from None
+        except (ValueError, AttributeError) as exc:  # "https://{", "https://{model.x}"
+            raise ConfigurationError(
+                f"{self.provider}: base URL {template!r} is not a valid template: {exc}", provider=self.provider
+            ) from None
+
+    def _check_urls(self) -> None:
+        """Fail when the client is created, not at the first request, on a URL httpx cannot
+        send to (a control character, a bad IDNA host, no host, a port out of range)."""
+        for stream in (False, True):
+            url = self.url(stream)[0]
+            try:
+                parsed = httpx.URL(url)
+            except httpx.InvalidURL as exc:
+                reason = str(exc)
+            else:
+                port = parsed.port
+                if parsed.scheme in ("http", "https") and parsed.host and (port is None or 0 < port < 65536):
+                    continue
+                reason = "an http(s) URL needs a host (and a port below 65536)"
+            raise ConfigurationError(f"{self.provider}: cannot send to {url!r}: {reason}", provider=self.provider)
 
     def url(self, stream: bool) -> tuple[str, dict[str, str]]:
         endpoint = self.manifest.endpoint
