@@ -134,10 +134,16 @@ def compile_path(path: str | None) -> Getter:
     return getter
 
 
+class PathConflict(ValueError):
+    """:func:`set_path` met a value that is not an object where the path goes on."""
+
+
 def set_path(target: dict[str, Any], path: str, value: Any) -> None:
     """Set ``value`` at dotted ``path`` in ``target``, creating nested objects."""
     keys = path.split(".")
     node = target
     for key in keys[:-1]:
         node = node.setdefault(key, {})
+        if not isinstance(node, dict):  # another field already put a list or a string there
+            raise PathConflict(f"{path!r} goes through {key!r}, which already holds a {type(node).__name__}")
     node[keys[-1]] = value

@@ -16,9 +16,9 @@ from urllib.parse import quote
 import httpx
 
 from ..classify import provider_error
-from ..errors import AiLibError, ConfigurationError, ParameterError, UnsupportedError
+from ..errors import AiLibError, ConfigurationError, ManifestError, ParameterError, UnsupportedError
 from ..manifest import Manifest
-from ..paths import set_path
+from ..paths import PathConflict, set_path
 from ..stream import StreamDecoder, as_text
 from ..types import ChatResponse, Message, MessageRole, Usage
 
@@ -157,22 +157,25 @@ class Codec:
         self.check_messages(request.messages)
         spec = self.manifest.request
         body: dict[str, Any] = {}
-        if spec.get("model_field"):
-            set_path(body, spec["model_field"], self.model)
-        self.encode_messages(request.messages, body)
-        body.update(spec.get("body_extras") or {})
-        params = {**(spec.get("defaults") or {}), **request.parameters}
-        for name, value in params.items():
-            param = self.manifest.parameters.get(name)
-            if param is None:
-                reason = self.manifest.capability(name).reason
-                raise UnsupportedError(f"{self.provider} does not support {name}: {reason}", provider=self.provider)
-            set_path(body, param.field, _check_parameter(self.provider, name, value, param))
-        if stream:
-            if spec.get("stream_field"):
-                set_path(body, spec["stream_field"], True)
-            for key, value in (spec.get("stream_extras") or {}).items():
-                body[key] = value
+        try:
+            if spec.get("model_field"):
+                set_path(body, spec["model_field"], self.model)
+            self.encode_messages(request.messages, body)
+            body.update(spec.get("body_extras") or {})
+            params = {**(spec.get("defaults") or {}), **request.parameters}
+            for name, value in params.items():
+                param = self.manifest.parameters.get(name)
+                if param is None:
+                    reason = self.manifest.capability(name).reason
+                    raise UnsupportedError(f"{self.provider} does not support {name}: {reason}", provider=self.provider)
+                set_path(body, param.field, _check_parameter(self.provider, name, value, param))
+            if stream:
+                if spec.get("stream_field"):
+                    set_path(body, spec["stream_field"], True)
+                for key, value in (spec.get("stream_extras") or {}).items():
+                    body[key] = value
+        except PathConflict as exc:  # e.g. a parameter mapped to messages.x, or model_field: input
+            raise ManifestError(self.manifest.file, "$.request", f"two body fields collide: {exc}") from None
         return body
 
     def check_messages(self, messages: list[Message]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..paths import PathConflict
 from ..types import Message, MessageRole
 from .base import Codec
 
@@ -21,6 +22,8 @@ class ReplicateCodec(Codec):
         system = [m.content for m in messages if m.role is MessageRole.SYSTEM]
         turns = [m for m in messages if m.role is not MessageRole.SYSTEM]
         inputs = body.setdefault("input", {})
+        if not isinstance(inputs, dict):
+            raise PathConflict(f"'input' already holds a {type(inputs).__name__}")
         if len(turns) == 1:
             inputs["prompt"] = turns[0].content
         else:
