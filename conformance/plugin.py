@@ -47,7 +47,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a previous capability-matrix.json: add what changed since (drift) to the report")
 
 
+#: HTTP libraries vcrpy tries to import every time a cassette is entered.
+_VCR_OPTIONAL_LIBRARIES = ("botocore", "httplib2", "tornado", "aiohttp", "httpx_curl_cffi", "pyreqwest", "httpx2", "requests", "urllib3")
+
+
+def _skip_absent_http_libraries() -> None:
+    """vcrpy re-imports the HTTP libraries it can patch on each cassette; a library that
+    is not installed is searched for on disk each time (failed imports are not cached),
+    which cost more than replaying the cassette. Record the absent ones as absent, once."""
+    import importlib.util
+    import sys
+
+    for name in _VCR_OPTIONAL_LIBRARIES:
+        if name not in sys.modules and importlib.util.find_spec(name) is None:
+            sys.modules[name] = None  # type: ignore[assignment]  # "import name" now fails at once
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _skip_absent_http_libraries()
     config.addinivalue_line("markers", "conformance_cell(provider, scenario): one cell of the capability matrix")
     config.stash[_RESULTS] = []
     config.stash[_RECORDED] = {}

@@ -117,10 +117,22 @@ def runtime_blocked(runtime: Runtime, provider: str) -> str | None:
     return None
 
 
+_LOOP: asyncio.AbstractEventLoop | None = None
+
+
+def run_async(coro: Any) -> Any:
+    """Run a coroutine on the session's event loop: a new loop per cell (``asyncio.run``)
+    cost about as much as replaying the cell."""
+    global _LOOP
+    if _LOOP is None or _LOOP.is_closed():
+        _LOOP = asyncio.new_event_loop()
+    return _LOOP.run_until_complete(coro)
+
+
 def run_runtime(runtime: Runtime, call: Call) -> Outcome:
     """``runtime.run(call)``; an exception escaping it (adapters must not raise) becomes the outcome's error."""
     try:
-        return asyncio.run(runtime.run(call))
+        return run_async(runtime.run(call))
     except Exception as exc:  # noqa: BLE001
         name = getattr(runtime, "name", type(runtime).__name__)
         return Outcome(error=ErrorInfo(type=type(exc).__name__, error_class=None, code=None, status_code=None,
