@@ -90,7 +90,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if callspec is None or "cell" not in callspec.params:
             continue
         provider, scenario = callspec.params["cell"]
-        item.add_marker(pytest.mark.block_network)
         if needs_cassette(manifests.load(provider), scenario):
             item.add_marker(pytest.mark.vcr)
 
@@ -195,6 +194,19 @@ def simulator(request: pytest.FixtureRequest, record_mode: str) -> Iterator[Any]
 
 
 @pytest.fixture(scope="session")
+def offline(request: pytest.FixtureRequest, record_mode: str) -> Iterator[None]:
+    """Replaying, the suite must not reach any remote host: block it once for the session
+    (pytest-recording's blocker; loopback stays open), not per test."""
+    if record_mode != "none" or request.config.getoption("--live"):
+        yield
+        return
+    from pytest_recording.network import blocking_context
+
+    with blocking_context():
+        yield
+
+
+@pytest.fixture(scope="session")
 def runtime(request: pytest.FixtureRequest) -> Any:
     from .runtimes import get_runtime
 
@@ -204,7 +216,7 @@ def runtime(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture
 def cell_context(
     request: pytest.FixtureRequest, cell: tuple[str, Scenario], wire: list[Any], vcr: Any,
-    record_mode: str, simulator: Any, runtime: Any,
+    record_mode: str, simulator: Any, runtime: Any, offline: None,
 ) -> CellContext:
     import httpx
 

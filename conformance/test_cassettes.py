@@ -37,3 +37,26 @@ def test_every_cassette_states_its_provenance() -> None:
         if block.get("source") not in ("simulated", "live") or not block.get("recorded") or not block.get("client"):
             bad.append(str(path.relative_to(CASSETTES_DIR.parent)))
     assert not bad, "cassettes without a provenance block:\n" + "\n".join(bad)
+
+
+def test_replay_is_offline(offline: None, record_mode: str) -> None:
+    """While cassettes replay, connections to any remote host are refused before a packet
+    leaves; loopback stays open. Checked without opening a connection to anything."""
+    import socket
+
+    from pytest_recording import network
+
+    if record_mode != "none":
+        return  # recording is allowed to reach the simulator (or, with --live, the provider)
+    assert socket.socket.connect is not network._original_connect, "the network guard is not installed"
+    reached = []
+    guard = network.make_network_guard(lambda sock, address: reached.append(address), allowed_hosts=None)
+    inet = type("InetSocket", (), {"family": socket.AF_INET})()  # stands in for a socket: nothing is opened
+    try:
+        guard(inet, ("192.0.2.1", 443))
+    except RuntimeError as exc:
+        assert "Network is disabled" in str(exc)
+    else:
+        raise AssertionError("a remote address got through the guard")
+    guard(inet, ("127.0.0.1", 8080))
+    assert reached == [("127.0.0.1", 8080)]
