@@ -193,6 +193,10 @@ def simulator(request: pytest.FixtureRequest, record_mode: str) -> Iterator[Any]
         yield server
 
 
+#: Hosts a replaying session may still connect to (tests that run their own loopback servers).
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 @pytest.fixture(scope="session")
 def offline(request: pytest.FixtureRequest, record_mode: str) -> Iterator[None]:
     """Replaying, the suite must not reach any remote host: block it once for the session
@@ -202,7 +206,7 @@ def offline(request: pytest.FixtureRequest, record_mode: str) -> Iterator[None]:
         return
     from pytest_recording.network import blocking_context
 
-    with blocking_context():
+    with blocking_context(allowed_hosts=list(LOOPBACK)):
         yield
 
 
