@@ -146,10 +146,10 @@ class StreamDecoder:
                     out.append(StreamingEvent(_REASONING, ContentDelta(thought)))
             finish = route.finish_reason(obj) or route.finish_default
             if finish:
-                self.raw_finish = finish
+                self.raw_finish = finish if finish.__class__ is str else str(finish)
             for name, getter in route.usage:
                 value = getter(obj)
-                if value is not None:
+                if value.__class__ is int:  # a token count; anything else is not one (or absent)
                     usage[name] = value
             if self.model is None:
                 self.model = route.model(obj)

@@ -41,7 +41,9 @@ REDACTED = "REDACTED"
 #: Strings shaped like provider keys (OpenAI sk-, Anthropic sk-ant-, Google AIza, HF hf_, xAI xai-, Groq gsk_, Replicate r8_).
 KEY_PATTERN = re.compile(
     r"(sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{30,}|hf_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}"
-    r"|gsk_[A-Za-z0-9]{20,}|r8_[A-Za-z0-9]{20,}|Bearer\s+(?!REDACTED\b)[A-Za-z0-9._\-]{12,})"
+    r"|gsk_[A-Za-z0-9]{20,}|r8_[A-Za-z0-9]{20,}"
+    # a bearer token, but not the redaction mark nor an environment variable's name (JINA_API_KEY)
+    r"|Bearer\s+(?!REDACTED\b)(?![A-Z][A-Z0-9_]*\b)[A-Za-z0-9._\-]{12,})"
 )
 
 

@@ -202,7 +202,9 @@ class Codec:
         if extract.error(data):
             raise self.error(data, 200)
         raw = extract.finish_reason(data)
-        usage = {name: getter(data) for name, getter in extract.usage}
+        if raw is not None and not isinstance(raw, str):
+            raw = str(raw)  # malformed, but still the provider's word: kept raw, normalised to "other"
+        usage = {name: value for name, getter in extract.usage if (value := getter(data)).__class__ is int}
         reasoning = extract.reasoning(data)
         return ChatResponse(
             content=as_text(extract.content(data)) or "",

@@ -491,7 +491,6 @@ def test_reports_hold_no_secrets():
     assert _real_leaks(scan_for_secrets(files)) == []
 
 
-@pytest.mark.xfail(reason="scan_for_secrets flags an env var name after 'Bearer' as a key (reports quote them)")
 def test_scanner_does_not_flag_an_env_var_name(tmp_path):
     from conformance.cassettes import scan_for_secrets
 
