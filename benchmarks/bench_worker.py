@@ -564,7 +564,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await rt.complete("Say something.")
         result["stream"] = {}
         for n in args.stream:
-            result["stream"][str(n)] = await measure_stream(rt, n)
+            # The fastest of up to --inner back-to-back streams: on a shared machine a burst of
+            # other work lands in one of them. Slow runtimes (over 2 s a stream) stream once.
+            best = await measure_stream(rt, n)
+            for _ in range(args.inner - 1):
+                if best["seconds"] > 2.0:
+                    break
+                again = await measure_stream(rt, n)
+                if again["seconds"] < best["seconds"]:
+                    best = again
+            result["stream"][str(n)] = best
         result["requests"] = {}
         for c in args.concurrency:
             result["requests"][str(c)] = await measure_requests(rt, c, args.duration)
@@ -624,6 +633,9 @@ def main() -> None:
     parser.add_argument("--stream", type=lambda s: [int(x) for x in s.split(",") if x], default=[1000, 20000])
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",") if x], default=[1, 32])
     parser.add_argument("--duration", type=float, default=1.0)
+    parser.add_argument(
+        "--inner", type=int, default=1, help="streams per size in this process; the fastest is reported"
+    )
     parser.add_argument(
         "--overhead", type=int, default=0, help="measure ailib per-request overhead with this many loops"
     )
