@@ -58,6 +58,21 @@ class SSEDecoder:
         text = self._utf8.decode(chunk)
         if not text:
             return []
+        if (
+            text[-2:] == "\n\n"
+            and text[:6] == "data: "
+            and not self._buffer
+            and not self._data
+            and not self._pending_cr
+            and text.find("\n") == len(text) - 2
+            and "\r" not in text
+        ):
+            # The usual read when a provider sends one event per chunk: exactly one
+            # whole single-line "data:" event, nothing pending. What the general path
+            # below returns, without splitting lines.
+            fields = (text[6:-2], self._event or "message", self._id, self._retry)
+            self._event = ""
+            return [fields]
         if self._pending_cr:
             self._pending_cr = False
             if text[0] == "\n":
