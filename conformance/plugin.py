@@ -68,6 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance_cell(provider, scenario): one cell of the capability matrix")
     config.stash[_RESULTS] = []
     config.stash[_RECORDED] = {}
+    config.pluginmanager.register(_ResultsCollector(config.stash[_RESULTS]), "conformance-results")
 
 
 # --- collection --------------------------------------------------------------------
@@ -258,22 +259,19 @@ def record_cell(item: pytest.Item, result: CellResult) -> None:
     item.user_properties.append(("conformance_cell", json.dumps(result.as_dict())))
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    for name, value in report.user_properties:
-        if name == "conformance_cell" and report.when == "call":
-            _config().stash[_RESULTS].append(json.loads(value))
+class _ResultsCollector:
+    """Gathers the cells from test reports: in the controller process under xdist, the
+    reports (with their user_properties) of every worker arrive here."""
 
+    def __init__(self, cells: list[dict[str, Any]]) -> None:
+        self.cells = cells
 
-_CONFIG: list[pytest.Config] = []
-
-
-def _config() -> pytest.Config:
-    return _CONFIG[-1]
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _CONFIG.append(session.config)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for name, value in report.user_properties:
+            if name == "conformance_cell":
+                self.cells.append(json.loads(value))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
