@@ -379,9 +379,10 @@ def _load_cached(path: str, _mtime: int, _size: int) -> Manifest:
         raise ManifestError(name, where, f"not valid YAML: {problem}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(name, "$", f"cannot read: {exc}") from None
-    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
-        # PyYAML's constructors let these through for scalars they cannot build
-        # (`2024-13-45`, `!!int abc`, `!!bool maybe`, `!!timestamp x`) and for deep nesting.
+    except Exception as exc:  # noqa: BLE001
+        # PyYAML's constructors let built-in errors through for scalars they cannot build
+        # (`2024-13-45`, `!!int abc`, `!!int ` (IndexError), `!!bool maybe`) and for deep
+        # nesting; which ones is an implementation detail, and a loader answers ManifestError.
         raise ManifestError(name, "$", f"not valid YAML: {type(exc).__name__}: {exc}") from None
     manifest = parse_manifest(data, name)
     expected_id = Path(path).stem

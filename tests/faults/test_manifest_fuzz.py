@@ -844,3 +844,13 @@ async def test_odd_base_url_raises_only_ailib_errors(url):
         except AiLibError:
             return
         await _exercise(client)
+
+
+@pytest.mark.parametrize("text", ["!!int ", "!!float ", "id: !!int \n", "a: !!float\n"])
+def test_empty_tagged_scalar_is_a_manifest_error(tmp_path, text):
+    """Found by the corrupted-file fuzz in CI: PyYAML raises IndexError for these."""
+    path = tmp_path / "openai.yaml"
+    path.write_text(text)
+    with pytest.raises(ManifestError) as caught:
+        manifests.load_file(path)
+    assert str(caught.value).startswith("openai.yaml: ") and "\n" not in str(caught.value)
