@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..answer import Answer
-from ..core import MISSING, Event, SimRequest, SimResponse, get_path, is_int, is_number, json_type_name
+from ..core import MISSING, Event, SimRequest, SimResponse, get_path, is_int, is_number, json_type_name, text_of
 
 # kinds of the four chat parameters the contracts map with `fields`
 PARAM_KINDS = {"temperature": "number", "top_p": "number", "max_tokens": "integer", "stop": "stops"}
@@ -278,3 +278,15 @@ class Family:
     def max_tokens(self, ex: Exchange) -> int | None:
         value = ex.param("max_tokens")
         return value if is_int(value) else None
+
+
+def messages_conversation(body: dict[str, Any]) -> tuple[list[str], str]:
+    """(every text of an OpenAI-shaped ``messages`` list, the last user message's text):
+    the conversation reader of the families whose requests carry ``messages`` turns."""
+    texts, last_user = [], ""
+    for message in body.get("messages") or []:
+        text = text_of(message.get("content"))
+        texts.append(text)
+        if message.get("role") == "user":
+            last_user = text
+    return texts, last_user

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from ..answer import Answer
 from ..core import Event, SimResponse, dumps, json_type_name, sse, text_of, uuid_from
-from .base import Exchange, Family, StreamPlan
+from .base import Exchange, Family, StreamPlan, messages_conversation
 
 COHERE_FIELDS = {
     "model", "messages", "tools", "strict_tools", "documents", "citation_options", "response_format",
@@ -123,13 +123,7 @@ class CohereV2(Family):
         return None
 
     def conversation(self, ex: Exchange) -> tuple[list[str], str]:
-        texts, last_user = [], ""
-        for message in ex.body.get("messages") or []:
-            text = text_of(message.get("content"))
-            texts.append(text)
-            if message.get("role") == "user":
-                last_user = text
-        return texts, last_user
+        return messages_conversation(ex.body)
 
     def usage(self, ans: Answer, stream: bool = False) -> dict[str, Any]:
         counts = {"input_tokens": ans.prompt_tokens, "output_tokens": ans.completion_tokens}

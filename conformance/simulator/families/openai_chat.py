@@ -17,9 +17,8 @@ from ..core import (
     dumps_pretty,
     json_type_name,
     sse,
-    text_of,
 )
-from .base import Exchange, Family, StreamPlan
+from .base import Exchange, Family, StreamPlan, messages_conversation
 
 # documented top-level fields of POST /v1/chat/completions
 OPENAI_FIELDS = {
@@ -278,13 +277,7 @@ class OpenAIChat(Family):
         return None
 
     def conversation(self, ex: Exchange) -> tuple[list[str], str]:
-        texts, last_user = [], ""
-        for message in ex.body.get("messages") or []:
-            text = text_of(message.get("content"))
-            texts.append(text)
-            if message.get("role") == "user":
-                last_user = text
-        return texts, last_user
+        return messages_conversation(ex.body)
 
     # --- answers -------------------------------------------------------------------------
     def ids(self, ex: Exchange) -> tuple[str, int, str]:
