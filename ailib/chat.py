@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -24,42 +25,42 @@ if TYPE_CHECKING:
 class ChatRequestBuilder:
     """Returned by :meth:`AiClient.chat`. Each setter returns the builder."""
 
-    def __init__(self, client: "AiClient") -> None:
+    def __init__(self, client: AiClient) -> None:
         self._client = client
         self._messages: list[Message] = []
         self._parameters: dict[str, Any] = {}
 
     # --- conversation ---------------------------------------------------------------
-    def system(self, text: str) -> "ChatRequestBuilder":
+    def system(self, text: str) -> ChatRequestBuilder:
         self._messages.append(Message.system(text))
         return self
 
-    def user(self, text: str) -> "ChatRequestBuilder":
+    def user(self, text: str) -> ChatRequestBuilder:
         self._messages.append(Message.user(text))
         return self
 
-    def assistant(self, text: str) -> "ChatRequestBuilder":
+    def assistant(self, text: str) -> ChatRequestBuilder:
         self._messages.append(Message.assistant(text))
         return self
 
-    def messages(self, messages: Sequence[Message]) -> "ChatRequestBuilder":
+    def messages(self, messages: Sequence[Message]) -> ChatRequestBuilder:
         self._messages.extend(messages)
         return self
 
     # --- parameters -----------------------------------------------------------------
-    def temperature(self, value: float) -> "ChatRequestBuilder":
+    def temperature(self, value: float) -> ChatRequestBuilder:
         self._parameters["temperature"] = value
         return self
 
-    def max_tokens(self, value: int) -> "ChatRequestBuilder":
+    def max_tokens(self, value: int) -> ChatRequestBuilder:
         self._parameters["max_tokens"] = value
         return self
 
-    def top_p(self, value: float) -> "ChatRequestBuilder":
+    def top_p(self, value: float) -> ChatRequestBuilder:
         self._parameters["top_p"] = value
         return self
 
-    def stop(self, sequences: Sequence[str]) -> "ChatRequestBuilder":
+    def stop(self, sequences: Sequence[str]) -> ChatRequestBuilder:
         self._parameters["stop"] = sequences
         return self
 
@@ -109,7 +110,7 @@ class ChatRequestBuilder:
         )
         return response, stats
 
-    def stream(self) -> "ChatStream":
+    def stream(self) -> ChatStream:
         if not self._client._codec.manifest.capability("streaming").supported:
             from .errors import UnsupportedError
 
@@ -121,7 +122,7 @@ class ChatRequestBuilder:
 class ChatStream:
     """Async iterator of stream events; :attr:`stats` is filled in when it ends."""
 
-    def __init__(self, client: "AiClient", parts: tuple[str, str, dict[str, str], dict[str, str], Any]) -> None:
+    def __init__(self, client: AiClient, parts: tuple[str, str, dict[str, str], dict[str, str], Any]) -> None:
         self._client = client
         self._parts = parts
         self.stats: CallStats | None = None

@@ -11,7 +11,8 @@ import functools
 import json
 import os
 import ssl
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -98,7 +99,7 @@ class AiClient:
         max_retries: int = 2,
         manifests_dir: str | os.PathLike[str] | None = None,
         fast: bool = False,
-    ) -> "AiClient":
+    ) -> AiClient:
         """Build a client for ``"provider/model"``.
 
         ``fast=True`` selects the optional fast path (``pip install ailib[fast]``):
@@ -150,7 +151,7 @@ class AiClient:
         if self._owns_http:
             await self._http.aclose()
 
-    async def __aenter__(self) -> "AiClient":
+    async def __aenter__(self) -> AiClient:  # noqa: PYI034 - typing.Self needs Python 3.11
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -99,7 +99,7 @@ class OverloadedError(AiLibError):
     error_class, code, retryable, fallbackable = "overloaded", "E3002", True, True
 
 
-class TimeoutError(AiLibError):  # noqa: A001 - the standard class name; builtins stay reachable
+class TimeoutError(AiLibError):
     error_class, code, retryable, fallbackable = "timeout", "E3003", True, True
 
 

@@ -23,7 +23,8 @@ and the string results are joined (used for content blocks and parts).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Getter = Callable[[Any], Any]
 

@@ -33,7 +33,7 @@ Fields = tuple[str, str, "str | None", "int | None"]
 class SSEDecoder:
     """Feed bytes with :meth:`feed`, then call :meth:`flush` at end of stream."""
 
-    __slots__ = ("_utf8", "_buffer", "_pending_cr", "_data", "_event", "_id", "_retry")
+    __slots__ = ("_buffer", "_data", "_event", "_id", "_pending_cr", "_retry", "_utf8")
 
     def __init__(self) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -123,9 +123,8 @@ class SSEDecoder:
             elif name == "id":
                 if "\0" not in value:
                     self._id = value
-            elif name == "retry":
-                if value.isascii() and value.isdigit():
-                    self._retry = int(value)
+            elif name == "retry" and value.isascii() and value.isdigit():
+                self._retry = int(value)
         return events
 
     def _dispatch(self) -> Fields:

@@ -14,7 +14,8 @@ totals) and delivered once, followed by the finish event, when the stream ends.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import AiLibError, StreamProtocolError
 from .manifest import Manifest

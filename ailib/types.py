@@ -32,15 +32,15 @@ class Message:
             object.__setattr__(self, "role", MessageRole(self.role))
 
     @classmethod
-    def system(cls, text: str) -> "Message":
+    def system(cls, text: str) -> Message:
         return cls(MessageRole.SYSTEM, text)
 
     @classmethod
-    def user(cls, text: str) -> "Message":
+    def user(cls, text: str) -> Message:
         return cls(MessageRole.USER, text)
 
     @classmethod
-    def assistant(cls, text: str) -> "Message":
+    def assistant(cls, text: str) -> Message:
         return cls(MessageRole.ASSISTANT, text)
 
 
@@ -89,7 +89,7 @@ class ContentDelta:
 
 
 class Finish:
-    __slots__ = ("reason", "raw_reason")
+    __slots__ = ("raw_reason", "reason")
 
     def __init__(self, reason: str | None, raw_reason: str | None) -> None:
         self.reason = reason
@@ -99,7 +99,7 @@ class Finish:
 class StreamingEvent:
     """One event of a stream. Exactly one of the ``is_*`` properties is true."""
 
-    __slots__ = ("kind", "_payload")
+    __slots__ = ("_payload", "kind")
 
     CONTENT, REASONING, USAGE, FINISH = "content_delta", "reasoning_delta", "usage", "finish"
 
@@ -108,11 +108,11 @@ class StreamingEvent:
         self._payload = payload
 
     @classmethod
-    def content_delta(cls, text: str) -> "StreamingEvent":
+    def content_delta(cls, text: str) -> StreamingEvent:
         return cls(cls.CONTENT, ContentDelta(text))
 
     @classmethod
-    def reasoning_delta(cls, text: str) -> "StreamingEvent":
+    def reasoning_delta(cls, text: str) -> StreamingEvent:
         return cls(cls.REASONING, ContentDelta(text))
 
     @property

@@ -18,8 +18,9 @@ import datetime as dt
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
@@ -164,7 +165,7 @@ class ReadableSerializer:
 
     @staticmethod
     def deserialize(text: str) -> dict[str, Any]:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - safe loader
+        data = yaml.load(text, Loader=_Loader)
         interactions = data.get("interactions", [])
         for item in interactions:
             body = item["request"].get("body")

@@ -63,9 +63,8 @@ def check_request(provider: str, scenario: Scenario, contract: dict[str, Any], r
         if headers.get(name) != expected:
             shown = "absent" if name not in headers else "present but not in the documented format"
             problems.append(f"{where}: auth header {auth['header']} {shown} (documented: {auth.get('format')})")
-    elif "query" in auth:
-        if got_query.get(auth["query"]) != api_key:
-            problems.append(f"{where}: auth query parameter {auth['query']} missing")
+    elif "query" in auth and got_query.get(auth["query"]) != api_key:
+        problems.append(f"{where}: auth query parameter {auth['query']} missing")
     for name, value in (contract.get("headers") or {}).items():
         if headers.get(name.lower()) != str(value):
             problems.append(f"{where}: header {name}={headers.get(name.lower())!r}, documented {value!r}")

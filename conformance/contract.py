@@ -15,7 +15,7 @@ def load_contracts() -> dict[str, dict[str, Any]]:
 
     contracts: dict[str, dict[str, Any]] = {}
     for path in sorted(CONTRACTS_DIR.glob("*.yaml")):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         for provider, contract in data.items():
             contracts[provider] = contract
     return contracts

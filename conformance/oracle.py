@@ -149,7 +149,7 @@ def sse_events(text: str) -> list[tuple[str, str]]:
             continue
         else:
             key, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
+            value = value.removeprefix(" ")
             if key == "data":
                 data.append(value)
             elif key == "event":

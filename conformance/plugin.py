@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ from .cassettes import (
     simulator_client_factory,
     update_provenance_index,
 )
-from .runner import CellContext, CellResult, cassette_path, planted_key, run_cell
+from .runner import CellContext, CellResult, planted_key
 from .scenarios import Scenario, load_scenarios, needs_cassette
 
 _RESULTS = pytest.StashKey[list]()
@@ -246,7 +247,7 @@ def cell_context(
     else:
         from ailib.client import default_ssl_context
 
-        factory = lambda: httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())  # noqa: E731
+        factory = lambda: httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())
     wire.clear()  # loading the cassette ran its recorded requests through the filter too
     return CellContext(runtime=runtime, http_client=factory, seen=wire, cassette=vcr,
                        replaying=record_mode == "none", api_key=key)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ailib import manifest as manifests
 from ailib.manifest import Manifest
@@ -163,13 +164,13 @@ def _unsupported(provider: str, scenario: Scenario, manifest: Manifest, ctx: Cel
     outcome = run_runtime(ctx.runtime, call)
     result.outcome = "rejected" if scenario.group == "parameters" else None
     if outcome.rejected is None or ctx.seen:
-        return _fail(result, [f"{provider}/{scenario.id}: {scenario.capability} is declared unsupported, "
-                              f"but the runtime did not refuse before sending"])
+        return _fail(result, [(f"{provider}/{scenario.id}: {scenario.capability} is declared unsupported, "
+                               f"but the runtime did not refuse before sending")])
     contract = load_contracts().get(provider) or {}
     for name in scenario.parameters:
         if name in (contract.get("fields") or {}):
-            return _fail(result, [f"{provider}/{scenario.id}: the manifest rejects {name}, "
-                                  f"but the provider documents it as {contract['fields'][name]!r}"])
+            return _fail(result, [(f"{provider}/{scenario.id}: the manifest rejects {name}, "
+                                   f"but the provider documents it as {contract['fields'][name]!r}")])
     return result
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,11 @@ class Scenario:
         return self.call == "stream"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_scenarios(path: Path = SCENARIOS_FILE) -> tuple[Scenario, ...]:
     import yaml
 
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     out = []
     for raw in data["scenarios"]:
         messages = tuple((role, text) for turn in raw["messages"] for role, text in turn.items())

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ailib import manifest as manifests
-
 from conformance.cassettes import CASSETTES_DIR, read_provenance, scan_for_secrets
 from conformance.scenarios import load_scenarios, needs_cassette
+
 
 def _cassette_files() -> list:
     return sorted(p for p in CASSETTES_DIR.rglob("*.yaml") if p.name != "PROVENANCE.yaml")

@@ -9,8 +9,9 @@ through httpx (vcrpy replays cassettes at httpx's transport layer) and use the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import httpx
 
