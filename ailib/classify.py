@@ -1,7 +1,9 @@
 """Classify a provider failure (HTTP status + error body) into a standard error.
 
 Order of evidence, most specific first: the provider's own error code or type when
-the manifest maps it (``errors.classes``), then the HTTP status; a 429 whose code or
+the manifest maps it (``errors.classes``), then the HTTP status; where the status is
+ambiguous (400, or unknown), words of the provider's message the manifest names
+(``errors.message_classes``, e.g. xAI's 400 "Incorrect API key"); a 429 whose code or
 message speaks of quota or billing is ``quota_exhausted`` rather than ``rate_limited``.
 """
 
@@ -62,6 +64,11 @@ def provider_error(
     error_class = mapped.get(pcode or "") or mapped.get(ptype or "")
     if error_class is None:
         error_class = class_for_status(status) if status is not None else "server_error"
+        if error_class in ("invalid_request", "unknown"):  # an ambiguous status: the text may say more
+            for text, named in (errors.get("message_classes") or {}).items():
+                if text.lower() in message.lower():
+                    error_class = named
+                    break
     if error_class == "rate_limited":
         haystack = " ".join(filter(None, (pcode, ptype, message))).lower()
         if any(marker.lower() in haystack for marker in errors.get("quota_markers", ())):
