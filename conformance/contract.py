@@ -1,24 +1,18 @@
-"""Load the documented wire contracts (``conformance/contracts/<id>.yaml``)."""
+"""The documented wire contracts (``conformance/contracts/<id>.yaml``) and reading dotted paths in JSON."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
-
-CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
 
 
 @lru_cache(maxsize=1)
 def load_contracts() -> dict[str, dict[str, Any]]:
-    import yaml
+    """The contracts by provider id, read once per session: the simulator's own loader,
+    so the side that serves a contract and the side that judges by it read it alike."""
+    from .simulator import load_contracts as read
 
-    contracts: dict[str, dict[str, Any]] = {}
-    for path in sorted(CONTRACTS_DIR.glob("*.yaml")):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        for provider, contract in data.items():
-            contracts[provider] = contract
-    return contracts
+    return read()
 
 
 def dig(obj: Any, dotted: str) -> Any:

@@ -58,9 +58,7 @@ def write_results(out_dir: Path, runtime_name: str, cells: list[dict[str, Any]],
     results_file = out_dir / "results" / f"{runtime_name}.json"
     results_file.parent.mkdir(parents=True, exist_ok=True)
     results_file.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    try:
-        from .report import build
-    except ImportError:
-        return results_file
+    from .report import build
+
     build(results_file, target, previous=previous)
     return results_file

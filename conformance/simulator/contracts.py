@@ -13,6 +13,9 @@ import yaml
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser where PyYAML has it
+
+
 def load_contracts(directory: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """Every contract in ``conformance/contracts/*.yaml`` (or ``directory``), by provider id.
 
@@ -23,7 +26,7 @@ def load_contracts(directory: str | Path | None = None) -> dict[str, dict[str, A
     directory = Path(directory) if directory is not None else CONTRACTS_DIR
     contracts: dict[str, dict[str, Any]] = {}
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
         if not isinstance(data, dict):
             continue
         if "family" in data or "no_chat" in data or "url" in data:
