@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .base import Call, ErrorInfo, Outcome
+from .base import Call, ErrorInfo, Outcome, apply_call
 from .support import environ, foreign_error, installed_version, where_in
 
 DISTRIBUTION = "ai-lib-python"
@@ -164,15 +164,7 @@ class AiLibPythonRuntime:
                 builder.with_retry(RetryConfig(max_retries=call.max_retries))
             client = await builder.build()
             doing = "building the request"
-            chat = client.chat()
-            if call.via == "messages":
-                build = {"system": Message.system, "user": Message.user, "assistant": Message.assistant}
-                chat.messages([build[role](text) for role, text in call.messages])
-            else:
-                for role, text in call.messages:
-                    getattr(chat, role)(text)
-            for name, value in call.parameters.items():
-                getattr(chat, name)(value)
+            chat = apply_call(client.chat(), call, Message)
             if call.mode == "stream":
                 doing = "streaming"
                 return await self._stream(chat)

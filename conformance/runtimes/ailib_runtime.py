@@ -6,9 +6,7 @@ import ailib
 from ailib import AiClient, Message, RetryPolicy
 from ailib.errors import AiLibError, UnsupportedError
 
-from .base import Call, ErrorInfo, Outcome
-
-_BUILD = {"system": Message.system, "user": Message.user, "assistant": Message.assistant}
+from .base import Call, ErrorInfo, Outcome, apply_call, with_http_client
 
 
 def _error(exc: AiLibError) -> ErrorInfo:
@@ -42,11 +40,7 @@ class AilibRuntime:
         return None
 
     async def run(self, call: Call) -> Outcome:
-        http = call.http_client()
-        try:
-            return await self._run(call, http)
-        finally:
-            await http.aclose()
+        return await with_http_client(call, self._run)
 
     async def _run(self, call: Call, http: object) -> Outcome:
         model_id = f"{call.provider}/{call.model}"
@@ -60,14 +54,7 @@ class AilibRuntime:
                 call.waits.append(seconds)
 
             client.retry_policy = RetryPolicy(max_retries=call.max_retries, sleep=fake_sleep, random=lambda: 0.5)
-            builder = client.chat()
-            if call.via == "messages":
-                builder.messages([_BUILD[role](text) for role, text in call.messages])
-            else:
-                for role, text in call.messages:
-                    getattr(builder, role)(text)
-            for name, value in call.parameters.items():
-                getattr(builder, name)(value)
+            builder = apply_call(client.chat(), call, Message)
             if call.mode == "stream":
                 return await self._stream(builder)
             response, stats = await builder.execute_with_stats()

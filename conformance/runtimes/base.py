@@ -9,7 +9,7 @@ through httpx (vcrpy replays cassettes at httpx's transport layer) and use the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -67,3 +67,25 @@ class Runtime(Protocol):
 
     async def run(self, call: Call) -> Outcome:
         """Run one call. Never raises for provider or caller errors: they go in ``Outcome``."""
+
+
+def apply_call(chat: Any, call: Call, message: Any) -> Any:
+    """Put a call's conversation and parameters on an AI-Lib chat builder (the API that
+    ailib and ai-lib-python share); ``message`` is the runtime's ``Message`` class."""
+    if call.via == "messages":
+        chat.messages([getattr(message, role)(text) for role, text in call.messages])
+    else:
+        for role, text in call.messages:
+            getattr(chat, role)(text)
+    for name, value in call.parameters.items():
+        getattr(chat, name)(value)
+    return chat
+
+
+async def with_http_client(call: Call, run: Callable[[Call, httpx.AsyncClient], Awaitable[Outcome]]) -> Outcome:
+    """``run(call, client)`` with the suite's HTTP client for this call, closed afterwards."""
+    http = call.http_client()
+    try:
+        return await run(call, http)
+    finally:
+        await http.aclose()

@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .base import Call, ErrorInfo, Outcome
+from .base import Call, ErrorInfo, Outcome, with_http_client
 from .support import foreign_error, installed_version
 
 DISTRIBUTION = "openai"
@@ -182,11 +182,7 @@ class OpenAISdkRuntime:
         return None
 
     async def run(self, call: Call) -> Outcome:
-        http = call.http_client()
-        try:
-            return await self._run(call, http)
-        finally:
-            await http.aclose()
+        return await with_http_client(call, self._run)
 
     async def _run(self, call: Call, http: Any) -> Outcome:
         import openai

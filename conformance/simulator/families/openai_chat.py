@@ -40,24 +40,17 @@ COMPAT_FIELDS = {
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 
-_EXPECTED = {
+#: OpenAI's words for JSON types in its "Invalid type" messages.
+_TYPE_WORDS = {
     "number": "a decimal",
     "integer": "an integer",
     "boolean": "a boolean",
     "string": "a string",
     "array": "an array",
     "object": "an object",
-    "stops": "one of a string or array of strings",
 }
-_GOT = {
-    "number": "a decimal",
-    "integer": "an integer",
-    "boolean": "a boolean",
-    "string": "a string",
-    "array": "an array",
-    "object": "an object",
-    "null": "null",
-}
+_EXPECTED = {**_TYPE_WORDS, "stops": "one of a string or array of strings"}
+_GOT = {**_TYPE_WORDS, "null": "null"}
 
 _MISSING_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization header using "
