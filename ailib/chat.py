@@ -115,7 +115,9 @@ class ChatRequestBuilder:
             from .errors import UnsupportedError
 
             reason = self._client._codec.manifest.capability("streaming").reason
-            raise UnsupportedError(f"{self._client.provider} does not support streaming: {reason}", provider=self._client.provider)
+            raise UnsupportedError(
+                f"{self._client.provider} does not support streaming: {reason}", provider=self._client.provider
+            )
         return ChatStream(self._client, self._parts(True))
 
 
@@ -200,7 +202,9 @@ class ChatStream:
             data = json.loads(raw)
         except ValueError:
             snippet = client._codec.redact(raw.decode("utf-8", errors="replace"))[:80]
-            raise StreamProtocolError(f"stream answered with invalid JSON: {snippet!r}", provider=client.provider) from None
+            raise StreamProtocolError(
+                f"stream answered with invalid JSON: {snippet!r}", provider=client.provider
+            ) from None
         response = client._codec.parse_response(data)
         from .types import Finish
 
@@ -222,7 +226,9 @@ class ChatStream:
         except ValueError:
             url = None
         if not isinstance(url, str):
-            raise StreamProtocolError(f"no stream URL at {start_url!r} in the provider's answer", provider=client.provider)
+            raise StreamProtocolError(
+                f"no stream URL at {start_url!r} in the provider's answer", provider=client.provider
+            )
         headers = {"accept": "text/event-stream", "cache-control": "no-store"}
         return await client._transport.open("GET", url, {}, headers, None)
 

@@ -61,9 +61,7 @@ def resolve_api_key(manifest: manifests.Manifest, api_key: str | None) -> Secret
         if value:
             return _checked_key(value, name, manifest.id)
     names = manifest.env_vars()
-    raise ConfigurationError(
-        f"no API key for {manifest.id}: set {names[0]} (or pass api_key=)", provider=manifest.id
-    )
+    raise ConfigurationError(f"no API key for {manifest.id}: set {names[0]} (or pass api_key=)", provider=manifest.id)
 
 
 class AiClient:
@@ -128,7 +126,9 @@ class AiClient:
             )
         if fast:
             loads = _fast_loads()
-        transport = Transport(http_client, codec, key, RetryPolicy(max_retries=max_retries), timeout if not owns else None)
+        transport = Transport(
+            http_client, codec, key, RetryPolicy(max_retries=max_retries), timeout if not owns else None
+        )
         return cls(manifest, name, transport, http_client, owns, loads)
 
     new = create

@@ -166,19 +166,40 @@ class ManifestError(AiLibError):
 ERROR_CLASSES: dict[str, type[AiLibError]] = {
     cls.error_class: cls
     for cls in (
-        InvalidRequestError, AuthenticationError, PermissionDeniedError, NotFoundError,
-        RequestTooLargeError, RateLimitedError, QuotaExhaustedError, ServerError,
-        OverloadedError, TimeoutError, ConflictError, CancelledError, UnknownError,
+        InvalidRequestError,
+        AuthenticationError,
+        PermissionDeniedError,
+        NotFoundError,
+        RequestTooLargeError,
+        RateLimitedError,
+        QuotaExhaustedError,
+        ServerError,
+        OverloadedError,
+        TimeoutError,
+        ConflictError,
+        CancelledError,
+        UnknownError,
     )
 }
 
 #: HTTP status -> standard class, where the status alone decides. 402 Payment Required is
 #: how DeepSeek, Cerebras and the Hugging Face router say the balance is exhausted.
 STATUS_CLASSES: dict[int, str] = {
-    400: "invalid_request", 401: "authentication", 402: "quota_exhausted", 403: "permission_denied",
-    404: "not_found", 408: "timeout", 409: "conflict", 413: "request_too_large",
-    422: "invalid_request", 429: "rate_limited", 500: "server_error", 502: "server_error",
-    503: "overloaded", 504: "timeout", 529: "overloaded",
+    400: "invalid_request",
+    401: "authentication",
+    402: "quota_exhausted",
+    403: "permission_denied",
+    404: "not_found",
+    408: "timeout",
+    409: "conflict",
+    413: "request_too_large",
+    422: "invalid_request",
+    429: "rate_limited",
+    500: "server_error",
+    502: "server_error",
+    503: "overloaded",
+    504: "timeout",
+    529: "overloaded",
 }
 
 

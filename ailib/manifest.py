@@ -276,7 +276,7 @@ def _route_key(event_type: str) -> Callable[[str, Any], str] | None:
     if event_type == "sse":
         return lambda sse_name, _obj: sse_name
     if event_type.startswith("field:"):
-        read = paths.compile_path(event_type[len("field:"):])
+        read = paths.compile_path(event_type[len("field:") :])
         return lambda _name, obj: read(obj) or "*"
     return None
 
@@ -293,15 +293,21 @@ def _check_headers(data: dict[str, Any], file: str) -> None:
             if not _HEADER_NAME.fullmatch(name):
                 raise ManifestError(file, f"$.{section}", f"{name!r} is not a valid HTTP header name")
             if not _HEADER_VALUE.fullmatch(value):
-                raise ManifestError(file, f"$.{section}.{name}", f"{value!r} cannot be sent in an HTTP header "
-                                    "(line break, control or non-ASCII character)")
+                raise ManifestError(
+                    file,
+                    f"$.{section}.{name}",
+                    f"{value!r} cannot be sent in an HTTP header (line break, control or non-ASCII character)",
+                )
     auth = data.get("auth") or {}
     if auth.get("placement") == "header":
         if not _HEADER_NAME.fullmatch(auth["name"]):
             raise ManifestError(file, "$.auth.name", f"{auth['name']!r} is not a valid HTTP header name")
         if not _HEADER_VALUE.fullmatch(auth.get("prefix", "")):
-            raise ManifestError(file, "$.auth.prefix", f"{auth['prefix']!r} cannot be sent in an HTTP header "
-                                "(line break, control or non-ASCII character)")
+            raise ManifestError(
+                file,
+                "$.auth.prefix",
+                f"{auth['prefix']!r} cannot be sent in an HTTP header (line break, control or non-ASCII character)",
+            )
 
 
 def _compile(data: dict[str, Any], file: str) -> Manifest:
@@ -315,9 +321,7 @@ def _compile(data: dict[str, Any], file: str) -> Manifest:
     if data["family"] == "none":
         raise ManifestError(file, "$.family", "chat: true needs a wire family ('none' is for providers without chat)")
     _check_headers(data, file)
-    params = {
-        name: Parameter(name, **spec) for name, spec in data["request"]["parameters"].items()
-    }
+    params = {name: Parameter(name, **spec) for name, spec in data["request"]["parameters"].items()}
     for name in data["request"].get("defaults") or {}:
         if name not in params:
             raise ManifestError(file, f"$.request.defaults.{name}", "a default for a parameter with no mapped field")
@@ -406,5 +410,7 @@ def load(provider: str, manifests_dir: str | os.PathLike[str] | None = None) -> 
     path = os.path.join(root, f"{provider}.yaml")
     if not os.path.isfile(path):
         known = ", ".join(available(root)) or "none"
-        raise ConfigurationError(f"unknown provider {provider!r}: no manifest {provider}.yaml in {root} (known: {known})")
+        raise ConfigurationError(
+            f"unknown provider {provider!r}: no manifest {provider}.yaml in {root} (known: {known})"
+        )
     return load_file(path)

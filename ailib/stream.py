@@ -90,14 +90,22 @@ class StreamDecoder:
         if self.usage:
             out.append(StreamingEvent(StreamingEvent.USAGE, Usage(**self.usage)))
         raw = self.raw_finish
-        out.append(StreamingEvent(StreamingEvent.FINISH, Finish(self._finish_map.get(raw, "other") if raw else None, raw)))
+        out.append(
+            StreamingEvent(StreamingEvent.FINISH, Finish(self._finish_map.get(raw, "other") if raw else None, raw))
+        )
         return out
 
     def _events(self, sse_events: list[Fields]) -> list[StreamingEvent]:
         # The per-event loop of every stream: names are bound to locals once per read,
         # and the extraction is inlined (one call per event, not one per field).
         out: list[StreamingEvent] = []
-        routes, default, mode, done_marker, loads = self._routes, self._default, self._mode, self._done_marker, self._loads
+        routes, default, mode, done_marker, loads = (
+            self._routes,
+            self._default,
+            self._mode,
+            self._done_marker,
+            self._loads,
+        )
         usage = self.usage
         for data, event, _, _ in sse_events:
             if data == done_marker:

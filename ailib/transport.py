@@ -152,7 +152,9 @@ class Transport:
                 if self._auth_placement == "header":
                     merged.update({self._auth_name: self._auth_prefix + self._key.reveal()})
                 timeout = self._timeout if self._timeout is not None else http.timeout
-                return httpx.Request(method, target, content=content, headers=merged, extensions={"timeout": timeout.as_dict()})
+                return httpx.Request(
+                    method, target, content=content, headers=merged, extensions={"timeout": timeout.as_dict()}
+                )
         headers = dict(headers)
         params = dict(query)
         if self._auth_placement == "header":
@@ -195,7 +197,9 @@ class Transport:
         self._templates[key] = template
         return template
 
-    async def open(self, method: str, url: str, query: dict[str, str], headers: dict[str, str], body: Any) -> httpx.Response:
+    async def open(
+        self, method: str, url: str, query: dict[str, str], headers: dict[str, str], body: Any
+    ) -> httpx.Response:
         """Send with retries; return a response with status < 400 whose body is not read yet."""
         attempt = 0
         while True:
@@ -203,7 +207,9 @@ class Transport:
             try:
                 response = await self.http.send(request, stream=True)
             except httpx.TimeoutException as exc:
-                error: AiLibError = TimeoutError(f"{type(exc).__name__}: no answer within the timeout", provider=self.codec.provider)
+                error: AiLibError = TimeoutError(
+                    f"{type(exc).__name__}: no answer within the timeout", provider=self.codec.provider
+                )
             except httpx.TransportError as exc:
                 error = ServerError(f"connection failed: {type(exc).__name__}", provider=self.codec.provider)
             else:

@@ -34,9 +34,25 @@ SECRET_HEADERS = {"authorization", "x-api-key", "api-key", "x-goog-api-key", "pr
 SECRET_QUERY = {"key", "api_key", "api-key", "access_token"}
 #: Headers that change on every call and say nothing about the contract.
 VOLATILE_HEADERS = {
-    "date", "user-agent", "accept-encoding", "connection", "content-length", "transfer-encoding", "host",
-    "x-request-id", "request-id", "cf-ray", "set-cookie", "server", "openai-processing-ms", "x-stainless-retry-count",
-    "keep-alive", "via", "alt-svc", "x-envoy-upstream-service-time", "x-ailib-sim-fault",
+    "date",
+    "user-agent",
+    "accept-encoding",
+    "connection",
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "x-request-id",
+    "request-id",
+    "cf-ray",
+    "set-cookie",
+    "server",
+    "openai-processing-ms",
+    "x-stainless-retry-count",
+    "keep-alive",
+    "via",
+    "alt-svc",
+    "x-envoy-upstream-service-time",
+    "x-ailib-sim-fault",
 }
 REDACTED = "REDACTED"
 #: Strings shaped like provider keys (OpenAI sk-, Anthropic sk-ant-, Google AIza, HF hf_, xAI xai-, Groq gsk_, Replicate r8_).
@@ -84,7 +100,10 @@ def make_request_filter(secrets: Callable[[], tuple[str, ...]], seen: list[Any])
                 clean.headers[name] = "Bearer " + REDACTED if value.lower().startswith("bearer ") else REDACTED
         parts = urlsplit(clean.uri)
         if parts.query:
-            query = [(k, REDACTED if k.lower() in SECRET_QUERY else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+            query = [
+                (k, REDACTED if k.lower() in SECRET_QUERY else v)
+                for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            ]
             clean.uri = urlunsplit(parts._replace(query=urlencode(query)))
         if clean.body:
             body = clean.body.decode("utf-8") if isinstance(clean.body, bytes) else clean.body
@@ -97,9 +116,7 @@ def make_request_filter(secrets: Callable[[], tuple[str, ...]], seen: list[Any])
 def make_response_filter(secrets: Callable[[], tuple[str, ...]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
         response = copy.deepcopy(response)
-        response["headers"] = {
-            k: v for k, v in response["headers"].items() if k.lower() not in VOLATILE_HEADERS
-        }
+        response["headers"] = {k: v for k, v in response["headers"].items() if k.lower() not in VOLATILE_HEADERS}
         body = response["body"]["string"]
         if isinstance(body, bytes):  # vcrpy also runs this on responses loaded for replay
             response["body"]["string"] = scrub_text(body.decode("utf-8"), secrets()).encode("utf-8")
@@ -239,7 +256,9 @@ class SimulatorRoute:
         headers = list(request.headers)
         if self._fault:
             headers.append((b"x-ailib-sim-fault", self._fault.encode()))
-        routed = httpcore.Request(request.method, url, headers=headers, content=request.stream, extensions=request.extensions)
+        routed = httpcore.Request(
+            request.method, url, headers=headers, content=request.stream, extensions=request.extensions
+        )
         return await self._pool.handle_async_request(routed)
 
     async def aclose(self) -> None:

@@ -50,7 +50,9 @@ def check_request(provider: str, scenario: Scenario, contract: dict[str, Any], r
     want = urlsplit(expected_url(contract, stream))
     got = urlsplit(request.uri)
     if (got.scheme, got.netloc, got.path) != (want.scheme, want.netloc, want.path):
-        problems.append(f"{where}: URL {got.scheme}://{got.netloc}{got.path} != documented {want.scheme}://{want.netloc}{want.path}")
+        problems.append(
+            f"{where}: URL {got.scheme}://{got.netloc}{got.path} != documented {want.scheme}://{want.netloc}{want.path}"
+        )
     got_query = dict(parse_qsl(got.query))
     for key, value in parse_qsl(want.query):
         if got_query.get(key) != value:
@@ -98,7 +100,9 @@ def _check_parameter(where: str, name: str, value: Any, field: str | None, body:
     got = dig(body, field)
     if got is MISSING:
         top = sorted(body) if isinstance(body, dict) else []
-        return [f"{where}: parameter {name} dropped: documented field '{field}' missing from the request body (top-level fields: {', '.join(top)})"]
+        return [
+            f"{where}: parameter {name} dropped: documented field '{field}' missing from the request body (top-level fields: {', '.join(top)})"
+        ]
     if isinstance(value, list) and isinstance(got, str):
         got = got.split(",")
     if got != value:
@@ -112,7 +116,11 @@ def _check_conversation(where: str, family: str, scenario: Scenario, body: dict[
     if family == "replicate":
         prompt = dict(turns).get("prompt") or ""
         system = dict(turns).get("system")
-        problems = [f"{where}: prompt lacks the {role} turn {text!r}" for role, text in want if role != "system" and text not in prompt]
+        problems = [
+            f"{where}: prompt lacks the {role} turn {text!r}"
+            for role, text in want
+            if role != "system" and text not in prompt
+        ]
         sys_want = "\n\n".join(t for r, t in want if r == "system") or None
         if system != sys_want:
             problems.append(f"{where}: system_prompt={system!r}, expected {sys_want!r}")
@@ -141,7 +149,9 @@ def reading_of(family: str, body: str, stream: bool) -> oracle.Reading:
     return oracle.read_response(family, json.loads(body))
 
 
-def check_response(provider: str, scenario: Scenario, family: str, outcome: Outcome, reading: oracle.Reading) -> list[str]:
+def check_response(
+    provider: str, scenario: Scenario, family: str, outcome: Outcome, reading: oracle.Reading
+) -> list[str]:
     where = f"{provider}/{scenario.id}"
     problems: list[str] = []
     if outcome.error is not None:
@@ -152,7 +162,9 @@ def check_response(provider: str, scenario: Scenario, family: str, outcome: Outc
         problems += _check_events(where, scenario, outcome, reading)
     else:
         if outcome.finish_reason != reading.finish:
-            problems.append(f"{where}: finish_reason {outcome.finish_reason!r} != {reading.finish!r} (raw {reading.raw_finish!r})")
+            problems.append(
+                f"{where}: finish_reason {outcome.finish_reason!r} != {reading.finish!r} (raw {reading.raw_finish!r})"
+            )
         if scenario.call != "guide_example":
             if outcome.raw_finish_reason != reading.raw_finish:
                 problems.append(f"{where}: raw_finish_reason {outcome.raw_finish_reason!r} != {reading.raw_finish!r}")
@@ -208,7 +220,9 @@ def _check_events(where: str, scenario: Scenario, outcome: Outcome, reading: ora
         problems += _check_usage(where, "usage event", outcome.events[usage_at[0]][1], reading)
     reason, raw = _finish(outcome)
     if reason != reading.finish or raw != reading.raw_finish:
-        problems.append(f"{where}: finish ({reason!r}, raw {raw!r}) != response ({reading.finish!r}, raw {reading.raw_finish!r})")
+        problems.append(
+            f"{where}: finish ({reason!r}, raw {raw!r}) != response ({reading.finish!r}, raw {reading.raw_finish!r})"
+        )
     if "".join(reading.deltas) and len([k for k in kinds if k == "content"]) < 2 and len(reading.deltas) >= 2:
         problems.append(f"{where}: {len(reading.deltas)} deltas in the response but the client merged them")
     return problems
@@ -243,8 +257,17 @@ def error_reading(family: str, body: str) -> oracle.Reading:
     return reading
 
 
-def check_error(provider: str, scenario: Scenario, family: str, outcome: Outcome, reading: oracle.Reading,
-                status: int, body: str, waits: list[float], requests: int) -> list[str]:
+def check_error(
+    provider: str,
+    scenario: Scenario,
+    family: str,
+    outcome: Outcome,
+    reading: oracle.Reading,
+    status: int,
+    body: str,
+    waits: list[float],
+    requests: int,
+) -> list[str]:
     where = f"{provider}/{scenario.id}"
     expect = scenario.expect
     error = outcome.error
@@ -255,8 +278,10 @@ def check_error(provider: str, scenario: Scenario, family: str, outcome: Outcome
         problems.append(f"{where}: error class {error.error_class!r} ({error.type}), expected {expect['error']!r}")
     standard = STANDARD_ERRORS.get(error.error_class or "")
     if standard and (error.code, error.retryable, error.fallbackable) != standard:
-        problems.append(f"{where}: {error.error_class} must be code={standard[0]} retryable={standard[1]} "
-                        f"fallbackable={standard[2]}, got {error.code}/{error.retryable}/{error.fallbackable}")
+        problems.append(
+            f"{where}: {error.error_class} must be code={standard[0]} retryable={standard[1]} "
+            f"fallbackable={standard[2]}, got {error.code}/{error.retryable}/{error.fallbackable}"
+        )
     if status >= 400 and error.status_code != status:
         problems.append(f"{where}: error.status_code={error.status_code!r}, response status {status}")
     message = reading.error.get("message") if isinstance(reading.error, dict) else reading.error
@@ -265,9 +290,15 @@ def check_error(provider: str, scenario: Scenario, family: str, outcome: Outcome
     if scenario.stream and outcome.content != "".join(reading.deltas):
         problems.append(f"{where}: deltas before the error {outcome.content!r:.60} != {''.join(reading.deltas)!r:.60}")
     if "retry_after" in expect and error.retry_after != expect["retry_after"]:
-        problems.append(f"{where}: error.retry_after={error.retry_after!r}, Retry-After header said {expect['retry_after']}")
+        problems.append(
+            f"{where}: error.retry_after={error.retry_after!r}, Retry-After header said {expect['retry_after']}"
+        )
     if "requests" in expect and requests != expect["requests"]:
-        problems.append(f"{where}: {requests} request(s) sent, expected {expect['requests']} (max_retries={scenario.max_retries})")
+        problems.append(
+            f"{where}: {requests} request(s) sent, expected {expect['requests']} (max_retries={scenario.max_retries})"
+        )
     if "min_wait" in expect and sum(waits) < expect["min_wait"]:
-        problems.append(f"{where}: waited {sum(waits):.2f}s in all before retrying, Retry-After asked {expect['min_wait']}s")
+        problems.append(
+            f"{where}: waited {sum(waits):.2f}s in all before retrying, Retry-After asked {expect['min_wait']}s"
+        )
     return problems

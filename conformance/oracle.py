@@ -14,12 +14,26 @@ from typing import Any
 
 #: Raw finish values, as documented by each family, normalised to the OpenAI vocabulary.
 FINISH = {
-    "stop": "stop", "end_turn": "stop", "stop_sequence": "stop", "STOP": "stop", "COMPLETE": "stop",
-    "STOP_SEQUENCE": "stop", "succeeded": "stop", "eos": "stop",
-    "length": "length", "max_tokens": "length", "MAX_TOKENS": "length",
-    "tool_calls": "tool_calls", "function_call": "tool_calls", "tool_use": "tool_calls", "TOOL_CALL": "tool_calls",
-    "content_filter": "content_filter", "SAFETY": "content_filter", "RECITATION": "content_filter",
-    "refusal": "content_filter", "sensitive": "content_filter",
+    "stop": "stop",
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "STOP": "stop",
+    "COMPLETE": "stop",
+    "STOP_SEQUENCE": "stop",
+    "succeeded": "stop",
+    "eos": "stop",
+    "length": "length",
+    "max_tokens": "length",
+    "MAX_TOKENS": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "tool_use": "tool_calls",
+    "TOOL_CALL": "tool_calls",
+    "content_filter": "content_filter",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "refusal": "content_filter",
+    "sensitive": "content_filter",
 }
 
 

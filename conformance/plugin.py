@@ -44,12 +44,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--runtime", default="ailib", help="runtime adapter to judge (default: ailib)")
     group.addoption("--live", action="store_true", help="record from the real providers (needs their API keys)")
     group.addoption("--matrix-report", metavar="DIR", help="write results and the capability matrix to DIR")
-    group.addoption("--matrix-previous", metavar="JSON",
-                    help="a previous capability-matrix.json: add what changed since (drift) to the report")
+    group.addoption(
+        "--matrix-previous",
+        metavar="JSON",
+        help="a previous capability-matrix.json: add what changed since (drift) to the report",
+    )
 
 
 #: HTTP libraries vcrpy tries to import every time a cassette is entered.
-_VCR_OPTIONAL_LIBRARIES = ("botocore", "httplib2", "tornado", "aiohttp", "httpx_curl_cffi", "pyreqwest", "httpx2", "requests", "urllib3")
+_VCR_OPTIONAL_LIBRARIES = (
+    "botocore",
+    "httplib2",
+    "tornado",
+    "aiohttp",
+    "httpx_curl_cffi",
+    "pyreqwest",
+    "httpx2",
+    "requests",
+    "urllib3",
+)
 
 
 def _skip_absent_http_libraries() -> None:
@@ -121,7 +134,9 @@ class _ProvenancePersister:
         import ailib
 
         live = self.config.getoption("--live")
-        block = provenance_block("live" if live else "simulated", f"{self.config.getoption('--runtime')} {ailib.__version__}")
+        block = provenance_block(
+            "live" if live else "simulated", f"{self.config.getoption('--runtime')} {ailib.__version__}"
+        )
         path = Path(cassette_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         ReadableSerializer.provenance = block
@@ -221,8 +236,14 @@ def runtime(request: pytest.FixtureRequest) -> Any:
 
 @pytest.fixture
 def cell_context(
-    request: pytest.FixtureRequest, cell: tuple[str, Scenario], wire: list[Any], vcr: Any,
-    record_mode: str, simulator: Any, runtime: Any, offline: None,
+    request: pytest.FixtureRequest,
+    cell: tuple[str, Scenario],
+    wire: list[Any],
+    vcr: Any,
+    record_mode: str,
+    simulator: Any,
+    runtime: Any,
+    offline: None,
 ) -> CellContext:
     import httpx
 
@@ -249,8 +270,9 @@ def cell_context(
 
         factory = lambda: httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())
     wire.clear()  # loading the cassette ran its recorded requests through the filter too
-    return CellContext(runtime=runtime, http_client=factory, seen=wire, cassette=vcr,
-                       replaying=record_mode == "none", api_key=key)
+    return CellContext(
+        runtime=runtime, http_client=factory, seen=wire, cassette=vcr, replaying=record_mode == "none", api_key=key
+    )
 
 
 # --- results ---------------------------------------------------------------------------
@@ -284,5 +306,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if out and not hasattr(config, "workerinput") and config.stash[_RESULTS]:
         from .results import write_results
 
-        write_results(Path(out), config.getoption("--runtime"), config.stash[_RESULTS],
-                      previous=config.getoption("--matrix-previous"))
+        write_results(
+            Path(out),
+            config.getoption("--runtime"),
+            config.stash[_RESULTS],
+            previous=config.getoption("--matrix-previous"),
+        )

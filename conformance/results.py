@@ -28,12 +28,23 @@ def results_document(runtime: str, runtime_version: str, cells: list[dict[str, A
                 sources[block["source"]] = sources.get(block["source"], 0) + 1
                 dates.add(str(block["recorded"]))
                 clients.add(str(block["client"]).rsplit(" ", 1)[-1])
-        providers.append({
-            "id": pid, "name": m.name, "family": m.family, "docs_url": m.docs_url,
-            "status": m.data.get("status", "active"), "chat": m.chat_supported, "chat_reason": m.chat_reason,
-            "evidence": {"simulated": sources["simulated"], "live": sources["live"],
-                         "recorded_at": sorted(dates), "client_versions": sorted(clients)},
-        })
+        providers.append(
+            {
+                "id": pid,
+                "name": m.name,
+                "family": m.family,
+                "docs_url": m.docs_url,
+                "status": m.data.get("status", "active"),
+                "chat": m.chat_supported,
+                "chat_reason": m.chat_reason,
+                "evidence": {
+                    "simulated": sources["simulated"],
+                    "live": sources["live"],
+                    "recorded_at": sorted(dates),
+                    "client_versions": sorted(clients),
+                },
+            }
+        )
     scenarios = [{"id": s.id, "title": s.title, "group": s.group, "capability": s.capability} for s in load_scenarios()]
     order = {(c["provider"], c["scenario"]): c for c in cells}
     ordered = [order[(p["id"], s["id"])] for p in providers for s in scenarios if (p["id"], s["id"]) in order]

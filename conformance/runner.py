@@ -108,7 +108,10 @@ def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
 def runtime_blocked(runtime: Runtime, provider: str) -> str | None:
     """Why ``runtime`` cannot run ``provider``'s cells here (not installed, cannot load it), or None."""
     name = getattr(runtime, "name", type(runtime).__name__)
-    for check, what in ((runtime.unavailable, "is unavailable"), (lambda: runtime.supports(provider), f"cannot load {provider}")):
+    for check, what in (
+        (runtime.unavailable, "is unavailable"),
+        (lambda: runtime.supports(provider), f"cannot load {provider}"),
+    ):
         try:
             reason = check()
         except Exception as exc:  # noqa: BLE001 (a broken adapter is reported like a missing runtime)
@@ -136,9 +139,17 @@ def run_runtime(runtime: Runtime, call: Call) -> Outcome:
         return run_async(runtime.run(call))
     except Exception as exc:  # noqa: BLE001
         name = getattr(runtime, "name", type(runtime).__name__)
-        return Outcome(error=ErrorInfo(type=type(exc).__name__, error_class=None, code=None, status_code=None,
-                                       retryable=None, fallbackable=None,
-                                       message=f"runtime {name} raised {exc!r} out of run()"))
+        return Outcome(
+            error=ErrorInfo(
+                type=type(exc).__name__,
+                error_class=None,
+                code=None,
+                status_code=None,
+                retryable=None,
+                fallbackable=None,
+                message=f"runtime {name} raised {exc!r} out of run()",
+            )
+        )
 
 
 def _call(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext) -> Call:
@@ -156,7 +167,9 @@ def _call(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContex
     )
 
 
-def _unsupported(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext, call: Call, result: CellResult) -> CellResult:
+def _unsupported(
+    provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext, call: Call, result: CellResult
+) -> CellResult:
     reason = manifest.capability(scenario.capability or "").reason
     result.status, result.detail = "unsupported", reason
     if scenario.capability not in REFUSED_WHEN_UNSUPPORTED:
@@ -164,30 +177,62 @@ def _unsupported(provider: str, scenario: Scenario, manifest: Manifest, ctx: Cel
     outcome = run_runtime(ctx.runtime, call)
     result.outcome = "rejected" if scenario.group == "parameters" else None
     if outcome.rejected is None or ctx.seen:
-        return _fail(result, [(f"{provider}/{scenario.id}: {scenario.capability} is declared unsupported, "
-                               f"but the runtime did not refuse before sending")])
+        return _fail(
+            result,
+            [
+                (
+                    f"{provider}/{scenario.id}: {scenario.capability} is declared unsupported, "
+                    f"but the runtime did not refuse before sending"
+                )
+            ],
+        )
     contract = load_contracts().get(provider) or {}
     for name in scenario.parameters:
         if name in (contract.get("fields") or {}):
-            return _fail(result, [(f"{provider}/{scenario.id}: the manifest rejects {name}, "
-                                   f"but the provider documents it as {contract['fields'][name]!r}")])
+            return _fail(
+                result,
+                [
+                    (
+                        f"{provider}/{scenario.id}: the manifest rejects {name}, "
+                        f"but the provider documents it as {contract['fields'][name]!r}"
+                    )
+                ],
+            )
     return result
 
 
-def _judge(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext, call: Call, outcome: Outcome,
-           result: CellResult, path: Path) -> CellResult:
+def _judge(
+    provider: str,
+    scenario: Scenario,
+    manifest: Manifest,
+    ctx: CellContext,
+    call: Call,
+    outcome: Outcome,
+    result: CellResult,
+    path: Path,
+) -> CellResult:
     contract = load_contracts().get(provider)
     if contract is None or "no_chat" in contract:
         return _fail(result, [f"{provider}: no documented contract in conformance/contracts/{provider}.yaml"])
     if outcome.rejected is not None:
         result.outcome = "rejected" if scenario.group == "parameters" else None
-        return _fail(result, [f"{provider}/{scenario.id}: refused before sending although declared supported: {outcome.rejected}"])
+        return _fail(
+            result,
+            [f"{provider}/{scenario.id}: refused before sending although declared supported: {outcome.rejected}"],
+        )
     if not ctx.seen:
-        return _fail(result, [f"{provider}/{scenario.id}: the runtime sent no request"
-                              + (f" ({outcome.error.message})" if outcome.error else "")])
+        return _fail(
+            result,
+            [
+                f"{provider}/{scenario.id}: the runtime sent no request"
+                + (f" ({outcome.error.message})" if outcome.error else "")
+            ],
+        )
     if scenario.expect.get("finish_reason") == "length" and "no_length_finish" in (contract.get("quirks") or []):
         # The provider reports no truncation (e.g. Replicate's status is just "succeeded").
-        scenario = dataclasses.replace(scenario, expect={k: v for k, v in scenario.expect.items() if k != "finish_reason"})
+        scenario = dataclasses.replace(
+            scenario, expect={k: v for k, v in scenario.expect.items() if k != "finish_reason"}
+        )
         result.detail = f"{provider} documents no finish reason for truncation: finish_reason not checked"
     problems = checks.check_request(provider, scenario, contract, ctx.seen[0], ctx.api_key)
     if scenario.group == "parameters":
@@ -197,19 +242,25 @@ def _judge(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellConte
         recorded = cassette.requests[0]
         problems += checks.check_same_body(provider, scenario, ctx.seen[0], recorded)
         if not cassette.all_played:
-            problems.append(f"{provider}/{scenario.id}: {len(cassette) - cassette.play_count} recorded "
-                            f"interaction(s) never used in {path.name}")
+            problems.append(
+                f"{provider}/{scenario.id}: {len(cassette) - cassette.play_count} recorded "
+                f"interaction(s) never used in {path.name}"
+            )
     body = cassette.responses[-1]["body"]["string"]
     body = body.decode("utf-8") if isinstance(body, bytes) else body
     family = contract["family"]
     try:
         status = cassette.responses[-1]["status"]["code"]
-        reading = checks.reading_of(family, body, scenario.stream) if status < 400 else checks.error_reading(family, body)
+        reading = (
+            checks.reading_of(family, body, scenario.stream) if status < 400 else checks.error_reading(family, body)
+        )
     except (ValueError, KeyError, TypeError) as exc:
         problems.append(f"{provider}/{scenario.id}: recorded response unreadable ({type(exc).__name__}: {exc})")
     else:
         if "error" in scenario.expect:
-            problems += checks.check_error(provider, scenario, family, outcome, reading, status, body, call.waits, sends(ctx))
+            problems += checks.check_error(
+                provider, scenario, family, outcome, reading, status, body, call.waits, sends(ctx)
+            )
         else:
             problems += checks.check_response(provider, scenario, family, outcome, reading)
         if "same_text_as" in scenario.expect:

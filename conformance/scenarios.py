@@ -44,9 +44,17 @@ def load_scenarios(path: Path = SCENARIOS_FILE) -> tuple[Scenario, ...]:
         messages = tuple((role, text) for turn in raw["messages"] for role, text in turn.items())
         out.append(
             Scenario(
-                id=raw["id"], title=raw["title"], group=raw["group"], messages=messages, call=raw["call"],
-                capability=raw.get("capability"), via=raw.get("via", "builder"),
-                parameters=raw.get("parameters") or {}, expect=raw.get("expect") or {}, fault=raw.get("fault"), max_retries=raw.get("max_retries", 0),
+                id=raw["id"],
+                title=raw["title"],
+                group=raw["group"],
+                messages=messages,
+                call=raw["call"],
+                capability=raw.get("capability"),
+                via=raw.get("via", "builder"),
+                parameters=raw.get("parameters") or {},
+                expect=raw.get("expect") or {},
+                fault=raw.get("fault"),
+                max_retries=raw.get("max_retries", 0),
                 documented=raw.get("documented"),
             )
         )
@@ -58,8 +66,10 @@ def undocumented(scenario: Scenario, contract: dict[str, Any] | None) -> str | N
     from .contract import MISSING, dig
 
     if scenario.documented and dig(contract or {}, scenario.documented) is MISSING:
-        return (f"not documented by the provider: its contract has no {scenario.documented} "
-                f"(no distinct error of this kind in its API reference)")
+        return (
+            f"not documented by the provider: its contract has no {scenario.documented} "
+            f"(no distinct error of this kind in its API reference)"
+        )
     return None
 
 

@@ -62,7 +62,9 @@ def _check_parameter(provider: str, name: str, value: Any, spec: Any) -> Any:
     if below or above:
         low = "(-inf" if spec.min is None else ("(" if spec.exclusive_min else "[") + f"{spec.min}"
         high = "inf)" if spec.max is None else f"{spec.max}" + (")" if spec.exclusive_max else "]")
-        raise ParameterError(f"{name}={value!r} is outside {provider}'s documented range {low}, {high}", provider=provider)
+        raise ParameterError(
+            f"{name}={value!r} is outside {provider}'s documented range {low}, {high}", provider=provider
+        )
     return value
 
 
@@ -118,7 +120,9 @@ class Codec:
         try:
             return template.format(**values)
         except (KeyError, IndexError) as exc:
-            raise ConfigurationError(f"{self.provider}: base URL has an unknown variable {exc}", provider=self.provider) from None
+            raise ConfigurationError(
+                f"{self.provider}: base URL has an unknown variable {exc}", provider=self.provider
+            ) from None
         except (ValueError, AttributeError) as exc:  # "https://{", "https://{model.x}"
             raise ConfigurationError(
                 f"{self.provider}: base URL {template!r} is not a valid template: {exc}", provider=self.provider
@@ -185,13 +189,23 @@ class Codec:
         caps = self.manifest.capability
         for message in messages:
             if not isinstance(message, Message) or not isinstance(message.content, str):
-                raise ParameterError(f"messages must be Message objects with text content, got {message!r:.80}", provider=self.provider)
+                raise ParameterError(
+                    f"messages must be Message objects with text content, got {message!r:.80}", provider=self.provider
+                )
         if any(m.role is MessageRole.SYSTEM for m in messages) and not caps("system_messages").supported:
-            raise UnsupportedError(f"{self.provider} does not support system messages: {caps('system_messages').reason}", provider=self.provider)
+            raise UnsupportedError(
+                f"{self.provider} does not support system messages: {caps('system_messages').reason}",
+                provider=self.provider,
+            )
         if any(m.role is MessageRole.ASSISTANT for m in messages) and not caps("multi_turn").supported:
-            raise UnsupportedError(f"{self.provider} does not support multi-turn history: {caps('multi_turn').reason}", provider=self.provider)
+            raise UnsupportedError(
+                f"{self.provider} does not support multi-turn history: {caps('multi_turn').reason}",
+                provider=self.provider,
+            )
         if all(m.role is MessageRole.SYSTEM for m in messages):
-            raise ParameterError("the conversation has only system messages: add a user message", provider=self.provider)
+            raise ParameterError(
+                "the conversation has only system messages: add a user message", provider=self.provider
+            )
 
     def encode_messages(self, messages: list[Message], body: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -222,7 +236,9 @@ class Codec:
             return None
         return self.manifest.finish_reasons.get(raw, "other")
 
-    def error(self, body: Any, status: int | None, *, raw_text: str | None = None, retry_after: float | None = None) -> AiLibError:
+    def error(
+        self, body: Any, status: int | None, *, raw_text: str | None = None, retry_after: float | None = None
+    ) -> AiLibError:
         redact = self.redact
         if redact is not _unchanged:  # an answer may quote the key back: keep it out of the error
             body = _scrubbed(body, redact)

@@ -17,7 +17,9 @@ class GeminiCodec(Codec):
         system = [m.content for m in messages if m.role is MessageRole.SYSTEM]
         roles = self._roles
         body["contents"] = [
-            {"role": roles[m.role], "parts": [{"text": m.content}]} for m in messages if m.role is not MessageRole.SYSTEM
+            {"role": roles[m.role], "parts": [{"text": m.content}]}
+            for m in messages
+            if m.role is not MessageRole.SYSTEM
         ]
         if system:
             body["systemInstruction"] = {"parts": [{"text": text} for text in system]}

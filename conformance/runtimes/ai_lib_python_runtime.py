@@ -100,8 +100,11 @@ def _usage(data: dict[str, Any] | None) -> dict[str, int | None] | None:
     """The usage ai-lib-python reports: its own accessors read these keys of the provider's object."""
     if not isinstance(data, dict):
         return None
-    return {"prompt_tokens": data.get("prompt_tokens"), "completion_tokens": data.get("completion_tokens"),
-            "total_tokens": data.get("total_tokens")}
+    return {
+        "prompt_tokens": data.get("prompt_tokens"),
+        "completion_tokens": data.get("completion_tokens"),
+        "total_tokens": data.get("total_tokens"),
+    }
 
 
 class AiLibPythonRuntime:
@@ -176,8 +179,12 @@ class AiLibPythonRuntime:
                 finish_reason=response.finish_reason,
                 raw_finish_reason=response.finish_reason,
                 usage=_usage(response.usage),
-                stats={"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
-                       "total_tokens": stats.total_tokens, "latency_ms": stats.latency_ms},
+                stats={
+                    "prompt_tokens": stats.prompt_tokens,
+                    "completion_tokens": stats.completion_tokens,
+                    "total_tokens": stats.total_tokens,
+                    "latency_ms": stats.latency_ms,
+                },
             )
         except AiLibError as exc:
             return Outcome(error=_error(exc, _phase(exc, doing)))
@@ -215,8 +222,14 @@ class AiLibPythonRuntime:
                 elif event.is_stream_error:
                     error = event.as_stream_error
                     outcome.error = ErrorInfo(
-                        type="StreamError event", error_class=None, code=None, status_code=None, retryable=None,
-                        fallbackable=None, message=json.dumps(error.error, ensure_ascii=False, default=repr))
+                        type="StreamError event",
+                        error_class=None,
+                        code=None,
+                        status_code=None,
+                        retryable=None,
+                        fallbackable=None,
+                        message=json.dumps(error.error, ensure_ascii=False, default=repr),
+                    )
                     break
         except AiLibError as exc:
             outcome.error = _error(exc, _phase(exc, "reading the stream"))
@@ -239,7 +252,9 @@ def _error(exc: Any, doing: str) -> ErrorInfo:
     message = str(exc)
     if error_class is None:
         location, _ = where_in("ai_lib_python", exc)
-        message = f"{DISTRIBUTION} raised {type(exc).__name__} while {doing}: {exc}" + (f" ({location})" if location else "")
+        message = f"{DISTRIBUTION} raised {type(exc).__name__} while {doing}: {exc}" + (
+            f" ({location})" if location else ""
+        )
     return ErrorInfo(
         type=type(exc).__name__,
         error_class=getattr(error_class, "value", error_class),

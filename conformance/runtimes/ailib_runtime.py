@@ -48,7 +48,9 @@ class AilibRuntime:
             if call.mode == "guide_example":
                 content, finish = await guide_example(model_id, call.api_key, http)
                 return Outcome(content=content, finish_reason=finish)
-            client = await AiClient.create(model_id, api_key=call.api_key, http_client=http, max_retries=call.max_retries)
+            client = await AiClient.create(
+                model_id, api_key=call.api_key, http_client=http, max_retries=call.max_retries
+            )
 
             async def fake_sleep(seconds: float) -> None:  # the suite never sleeps for real
                 call.waits.append(seconds)
@@ -63,10 +65,17 @@ class AilibRuntime:
                 content=response.content,
                 finish_reason=response.finish_reason,
                 raw_finish_reason=response.raw_finish_reason,
-                usage={"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-                       "total_tokens": usage.total_tokens},
-                stats={"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
-                       "total_tokens": stats.total_tokens, "latency_ms": stats.latency_ms},
+                usage={
+                    "prompt_tokens": usage.prompt_tokens,
+                    "completion_tokens": usage.completion_tokens,
+                    "total_tokens": usage.total_tokens,
+                },
+                stats={
+                    "prompt_tokens": stats.prompt_tokens,
+                    "completion_tokens": stats.completion_tokens,
+                    "total_tokens": stats.total_tokens,
+                    "latency_ms": stats.latency_ms,
+                },
             )
         except UnsupportedError as exc:
             return Outcome(rejected=exc.message)
@@ -84,15 +93,24 @@ class AilibRuntime:
                     outcome.events.append(("reasoning", event.as_reasoning_delta.text))
                 elif event.is_usage:
                     u = event.as_usage
-                    outcome.events.append(("usage", {"prompt_tokens": u.prompt_tokens,
-                                                     "completion_tokens": u.completion_tokens,
-                                                     "total_tokens": u.total_tokens}))
+                    outcome.events.append(
+                        (
+                            "usage",
+                            {
+                                "prompt_tokens": u.prompt_tokens,
+                                "completion_tokens": u.completion_tokens,
+                                "total_tokens": u.total_tokens,
+                            },
+                        )
+                    )
                 elif event.is_finish:
                     outcome.events.append(("finish", (event.as_finish.reason, event.raw_reason)))
         except AiLibError as exc:
             outcome.error = _error(exc)
         outcome.content = "".join(v for k, v in outcome.events if k == "content")
         if stream.stats is not None:
-            outcome.stats = {"time_to_first_token_ms": stream.stats.time_to_first_token_ms,
-                             "latency_ms": stream.stats.latency_ms}
+            outcome.stats = {
+                "time_to_first_token_ms": stream.stats.time_to_first_token_ms,
+                "latency_ms": stream.stats.latency_ms,
+            }
         return outcome

@@ -57,18 +57,33 @@ _VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_\-]*)\}")
 
 #: the adapter's HTTP status -> error class mapping (the SDK has none)
 STATUS_CLASSES = {
-    400: "invalid_request", 401: "authentication", 403: "permission_denied", 404: "not_found",
-    408: "timeout", 409: "conflict", 413: "request_too_large", 422: "invalid_request",
-    429: "rate_limited", 500: "server_error", 502: "server_error", 503: "overloaded",
-    504: "timeout", 529: "overloaded",
+    400: "invalid_request",
+    401: "authentication",
+    403: "permission_denied",
+    404: "not_found",
+    408: "timeout",
+    409: "conflict",
+    413: "request_too_large",
+    422: "invalid_request",
+    429: "rate_limited",
+    500: "server_error",
+    502: "server_error",
+    503: "overloaded",
+    504: "timeout",
+    529: "overloaded",
 }
 #: AI-Protocol standard semantics per class: code, retryable, fallbackable
 CLASS_SEMANTICS = {
-    "invalid_request": ("E1001", False, False), "authentication": ("E1002", False, True),
-    "permission_denied": ("E1003", False, False), "not_found": ("E1004", False, False),
-    "request_too_large": ("E1005", False, False), "rate_limited": ("E2001", True, True),
-    "quota_exhausted": ("E2002", False, True), "server_error": ("E3001", True, True),
-    "overloaded": ("E3002", True, True), "timeout": ("E3003", True, True),
+    "invalid_request": ("E1001", False, False),
+    "authentication": ("E1002", False, True),
+    "permission_denied": ("E1003", False, False),
+    "not_found": ("E1004", False, False),
+    "request_too_large": ("E1005", False, False),
+    "rate_limited": ("E2001", True, True),
+    "quota_exhausted": ("E2002", False, True),
+    "server_error": ("E3001", True, True),
+    "overloaded": ("E3002", True, True),
+    "timeout": ("E3003", True, True),
     "conflict": ("E4001", True, False),
 }
 
@@ -111,8 +126,12 @@ def client_settings(manifest: Any, model: str, api_key: str) -> tuple[dict[str, 
         auth_headers = {}
     elif not (name.lower() == "authorization" and (prefix or "").strip() == "Bearer"):
         auth_headers = {name: f"{prefix or ''}{api_key}"}
-    settings = {"api_key": api_key, "base_url": base_url, "default_headers": headers or None,
-                "default_query": query or None}
+    settings = {
+        "api_key": api_key,
+        "base_url": base_url,
+        "default_headers": headers or None,
+        "default_query": query or None,
+    }
     return settings, auth_headers
 
 
@@ -154,9 +173,11 @@ def request_arguments(manifest: Any, call: Call) -> dict[str, Any]:
 def _dump(usage: Any) -> dict[str, Any] | None:
     if usage is None:
         return None
-    return {"prompt_tokens": getattr(usage, "prompt_tokens", None),
-            "completion_tokens": getattr(usage, "completion_tokens", None),
-            "total_tokens": getattr(usage, "total_tokens", None)}
+    return {
+        "prompt_tokens": getattr(usage, "prompt_tokens", None),
+        "completion_tokens": getattr(usage, "completion_tokens", None),
+        "total_tokens": getattr(usage, "total_tokens", None),
+    }
 
 
 class OpenAISdkRuntime:
@@ -202,14 +223,18 @@ class OpenAISdkRuntime:
                 if auth_headers is None:
                     super()._validate_headers(headers, custom_headers)
 
-            async def _sleep_for_retry(self, *, retries_taken: int, max_retries: int, options: Any, response: Any) -> None:
-                waits.append(self._calculate_retry_timeout(max_retries - retries_taken, options,
-                                                            response.headers if response else None))
+            async def _sleep_for_retry(
+                self, *, retries_taken: int, max_retries: int, options: Any, response: Any
+            ) -> None:
+                waits.append(
+                    self._calculate_retry_timeout(
+                        max_retries - retries_taken, options, response.headers if response else None
+                    )
+                )
 
         doing = "creating the client"
         try:
-            client = Client(**settings, http_client=http,
-                            max_retries=call.max_retries)
+            client = Client(**settings, http_client=http, max_retries=call.max_retries)
             kwargs = request_arguments(manifest, call)
             doing = "running the chat call"
             if call.mode == "stream":
@@ -218,8 +243,13 @@ class OpenAISdkRuntime:
             doing = "reading the response"
             choice = completion.choices[0]
             finish = choice.finish_reason
-            return Outcome(content=choice.message.content, finish_reason=finish, raw_finish_reason=finish,
-                           usage=_dump(completion.usage), stats=None)
+            return Outcome(
+                content=choice.message.content,
+                finish_reason=finish,
+                raw_finish_reason=finish,
+                usage=_dump(completion.usage),
+                stats=None,
+            )
         except openai.OpenAIError as exc:
             return Outcome(error=_error(exc, doing))
         except Exception as exc:  # noqa: BLE001
@@ -266,10 +296,25 @@ def _error(exc: Any, doing: str) -> ErrorInfo:
                 retry_after = float(header)
             except ValueError:
                 retry_after = None
-        return ErrorInfo(type=type(exc).__name__, error_class=cls, code=code, status_code=exc.status_code,
-                         retryable=retryable, fallbackable=fallbackable, message=str(exc), retry_after=retry_after)
+        return ErrorInfo(
+            type=type(exc).__name__,
+            error_class=cls,
+            code=code,
+            status_code=exc.status_code,
+            retryable=retryable,
+            fallbackable=fallbackable,
+            message=str(exc),
+            retry_after=retry_after,
+        )
     if isinstance(exc, openai.APIError) and not isinstance(exc, openai.APIConnectionError):
         body = getattr(exc, "body", None)
-        return ErrorInfo(type=type(exc).__name__, error_class=None, code=None, status_code=None, retryable=None,
-                         fallbackable=None, message=f"{exc.message} (error body {body!r})" if body else exc.message)
+        return ErrorInfo(
+            type=type(exc).__name__,
+            error_class=None,
+            code=None,
+            status_code=None,
+            retryable=None,
+            fallbackable=None,
+            message=f"{exc.message} (error body {body!r})" if body else exc.message,
+        )
     return foreign_error("openai SDK", exc, doing, "openai")

@@ -175,7 +175,9 @@ def _auth(manifest: Manifest) -> dict[str, Any] | None:
 def _event_map(manifest: Manifest, notes: list[str]) -> list[dict[str, Any]]:
     stream = manifest.stream
     if stream.get("start_url"):
-        notes.append(f"two-step stream (stream URL at {stream['start_url']} in the first answer) has no upstream equivalent")
+        notes.append(
+            f"two-step stream (stream URL at {stream['start_url']} in the first answer) has no upstream equivalent"
+        )
     event_type = stream.get("event_type", "none")
     rules: list[dict[str, Any]] = []
     for route, spec in (stream.get("routes") or {}).items():
@@ -184,7 +186,7 @@ def _event_map(manifest: Manifest, notes: list[str]) -> list[dict[str, Any]]:
         elif event_type == "sse":
             where = [f"$.type == '{route}'"]
         elif str(event_type).startswith("field:"):
-            where = [f"$.{event_type[len('field:'):]} == '{route}'"]
+            where = [f"$.{event_type[len('field:') :]} == '{route}'"]
         else:
             where = []
 
@@ -201,7 +203,9 @@ def _event_map(manifest: Manifest, notes: list[str]) -> list[dict[str, Any]]:
             rules.append({"match": match, "emit": emit, "fields": fields})
 
         if spec.get("text"):
-            notes.append(f"route {route!r} carries plain-text event data, which upstream event_map rules (JSON paths) cannot read")
+            notes.append(
+                f"route {route!r} carries plain-text event data, which upstream event_map rules (JSON paths) cannot read"
+            )
         for err in alternatives(spec.get("error")):  # one rule per alternative: the first matching wins
             rule("StreamError", {"error": upstream_path(err, dollar=True)})
         contents = [upstream_path(p, dollar=True) for p in alternatives(spec.get("content"))]
@@ -211,7 +215,9 @@ def _event_map(manifest: Manifest, notes: list[str]) -> list[dict[str, Any]]:
             thinking = upstream_path(reasoning, dollar=True)
             if thinking not in contents:  # a filter was all that told them apart
                 rule("ThinkingDelta", {"thinking": thinking})
-        finish = upstream_path(_first(spec.get("finish_reason"), notes, f"stream route {route!r} finish_reason"), dollar=True)
+        finish = upstream_path(
+            _first(spec.get("finish_reason"), notes, f"stream route {route!r} finish_reason"), dollar=True
+        )
         usage = upstream_path(_usage_object(spec.get("usage")), dollar=True)
         if finish or usage:
             rule("Metadata", {"finish_reason": finish, "usage": usage})
@@ -239,14 +245,19 @@ def to_protocol(manifest: Manifest) -> dict[str, Any]:
     if not manifest.chat_supported:
         notes.append(f"no chat API: {manifest.chat_reason}")
     if endpoint.get("chat_path"):
-        doc["endpoints"] = {"chat": {"path": _with_query(endpoint["chat_path"], endpoint.get("query")), "method": "POST"}}
+        doc["endpoints"] = {
+            "chat": {"path": _with_query(endpoint["chat_path"], endpoint.get("query")), "method": "POST"}
+        }
         if endpoint.get("stream_path") or endpoint.get("stream_query"):
             stream_path = endpoint.get("stream_path") or endpoint["chat_path"]
             query = {**(endpoint.get("query") or {}), **(endpoint.get("stream_query") or {})}
             doc["endpoints"]["chat_stream"] = {"path": _with_query(stream_path, query), "method": "POST"}
     request = manifest.request
-    mappings = {_PARAMETERS[name]: spec["field"] for name, spec in (request.get("parameters") or {}).items()
-                if name in _PARAMETERS and spec.get("field")}
+    mappings = {
+        _PARAMETERS[name]: spec["field"]
+        for name, spec in (request.get("parameters") or {}).items()
+        if name in _PARAMETERS and spec.get("field")
+    }
     if request.get("stream_field"):
         mappings["stream"] = request["stream_field"]
     doc["parameter_mappings"] = mappings
@@ -260,7 +271,9 @@ def to_protocol(manifest: Manifest) -> dict[str, Any]:
         }
         if paths["reasoning_content"] == paths["content"]:
             paths["reasoning_content"] = None
-            notes.append("reasoning left out: it differs from content only by an item filter, which upstream paths lack")
+            notes.append(
+                "reasoning left out: it differs from content only by an item filter, which upstream paths lack"
+            )
         doc["response_paths"] = {k: v for k, v in paths.items() if v}
         if any(_has_filter(p) for k in ("content", "reasoning") for p in alternatives(response.get(k))):
             notes.append("item filters in paths are written as [*] (upstream paths have no filters)")

@@ -36,8 +36,8 @@ def where_in(package: str, exc: BaseException) -> tuple[str | None, str | None]:
     if found is None:
         return None, None
     parts = PurePath(found.filename).parts
-    rel = "/".join(parts[parts.index(package):])
-    return f"{rel}:{found.lineno} in {found.name}", "/".join(parts[parts.index(package) + 1:])
+    rel = "/".join(parts[parts.index(package) :])
+    return f"{rel}:{found.lineno} in {found.name}", "/".join(parts[parts.index(package) + 1 :])
 
 
 def short(exc: BaseException, limit: int = 200) -> str:
@@ -60,8 +60,15 @@ def foreign_error(runtime: str, exc: BaseException, doing: str, package: str | N
         text += f" ({location})"
     if cause is not None and cause is not exc:
         text += f", caused by {short(cause)}"
-    return ErrorInfo(type=type(exc).__name__, error_class=None, code=None, status_code=None,
-                     retryable=None, fallbackable=None, message=text)
+    return ErrorInfo(
+        type=type(exc).__name__,
+        error_class=None,
+        code=None,
+        status_code=None,
+        retryable=None,
+        fallbackable=None,
+        message=text,
+    )
 
 
 @contextmanager

@@ -24,7 +24,13 @@ from conformance.simulator import SimRequest, load_contracts, respond
 from conformance.simulator.contracts import split_url
 
 # provider names used by the recordings -> contract ids
-ALIASES = {"google-gemini": "gemini", "zai-zhipu": "zhipu", "qwen-dashscope": "qwen", "fireworks-ai": "fireworks", "azure-openai": "azure"}
+ALIASES = {
+    "google-gemini": "gemini",
+    "zai-zhipu": "zhipu",
+    "qwen-dashscope": "qwen",
+    "fireworks-ai": "fireworks",
+    "azure-openai": "azure",
+}
 
 STATUS_FAULTS = {
     400: "error_400", 401: "error_401", 403: "error_403", 404: "error_404", 413: "error_413", 429: "error_429",
@@ -185,7 +191,9 @@ def compare(record: dict[str, Any], contracts: dict[str, dict[str, Any]]) -> tup
     if record.get("streaming") and real["status"] < 400:
         r, s = stream_shape(real_text), stream_shape(sim.text)
         if r["crlf"] != s["crlf"]:
-            notes.append(f"line endings: real {'CRLF' if r['crlf'] else 'LF'}, simulator {'CRLF' if s['crlf'] else 'LF'}")
+            notes.append(
+                f"line endings: real {'CRLF' if r['crlf'] else 'LF'}, simulator {'CRLF' if s['crlf'] else 'LF'}"
+            )
         if r["done"] != s["done"]:
             notes.append(f"[DONE] marker: real {r['done']}, simulator {s['done']}")
         if r["sequence"] != s["sequence"]:
@@ -215,7 +223,9 @@ def compare(record: dict[str, Any], contracts: dict[str, dict[str, Any]]) -> tup
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("directory", type=Path, help="directory of realworld *.json recordings")
-    parser.add_argument("--contracts", type=Path, default=None, help="contracts directory (default: conformance/contracts)")
+    parser.add_argument(
+        "--contracts", type=Path, default=None, help="contracts directory (default: conformance/contracts)"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="one line per recording")
     args = parser.parse_args(argv)
     contracts = load_contracts(args.contracts)

@@ -20,7 +20,9 @@ def _no_contract(request: SimRequest, why: str) -> SimResponse:
     return SimResponse(404, {"content-type": "application/json"}, [dumps(body).encode("utf-8")])
 
 
-def _find_route(contracts: dict[str, dict[str, Any]], request: SimRequest) -> tuple[Route | None, dict[str, str], str | None]:
+def _find_route(
+    contracts: dict[str, dict[str, Any]], request: SimRequest
+) -> tuple[Route | None, dict[str, str], str | None]:
     """(route, URL variables, problem): problem is None on a match, ``query`` when only the
     query differs, ``path`` when only the host is known, ``host`` when nothing matches."""
     host, path, query = split_url(request.url)

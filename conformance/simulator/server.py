@@ -148,7 +148,9 @@ class SimulatorServer:
         server.verbose = self.verbose
         server.log = deque(maxlen=self.log_size)
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="provider-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="provider-simulator", daemon=True
+        )
         self._thread.start()
         return self
 

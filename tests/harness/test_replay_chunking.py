@@ -53,7 +53,9 @@ async def _replay(path: Path, how: str, seed: int = 0) -> tuple[list, str | None
         item = next(interactions)["response"]
         body = item["body"]["string"]
         body = body.encode("utf-8") if isinstance(body, str) else body
-        headers = [(k, v) for k, values in item["headers"].items() for v in (values if isinstance(values, list) else [values])]
+        headers = [
+            (k, v) for k, values in item["headers"].items() for v in (values if isinstance(values, list) else [values])
+        ]
         chunks = _splits(body, how, seed) if body else [b""]
 
         async def stream():

@@ -62,8 +62,7 @@ class ExplodingRuntime(OpenAIOnlyRuntime):
 
 
 def _ctx(runtime: object) -> CellContext:
-    return CellContext(runtime=runtime, http_client=lambda: None, seen=[], cassette=None, replaying=True,
-                       api_key="k")  # type: ignore[arg-type]
+    return CellContext(runtime=runtime, http_client=lambda: None, seen=[], cassette=None, replaying=True, api_key="k")  # type: ignore[arg-type]
 
 
 def _scenario(sid: str):
@@ -90,23 +89,37 @@ def test_openai_manifest_in_upstream_format() -> None:
     assert doc["id"] == "openai" and doc["endpoint"]["base_url"] == "https://api.openai.com/v1"
     assert doc["endpoints"]["chat"] == {"path": "/chat/completions", "method": "POST"}
     assert doc["auth"] == {"type": "bearer", "token_env": "OPENAI_API_KEY"}
-    assert doc["parameter_mappings"] == {"temperature": "temperature", "top_p": "top_p",
-                                         "max_tokens": "max_completion_tokens", "stop_sequences": "stop",
-                                         "stream": "stream"}
-    assert doc["response_paths"] == {"content": "choices[0].message.content",
-                                     "reasoning_content": "choices[0].message.reasoning_content",
-                                     "finish_reason": "choices[0].finish_reason", "usage": "usage"}
+    assert doc["parameter_mappings"] == {
+        "temperature": "temperature",
+        "top_p": "top_p",
+        "max_tokens": "max_completion_tokens",
+        "stop_sequences": "stop",
+        "stream": "stream",
+    }
+    assert doc["response_paths"] == {
+        "content": "choices[0].message.content",
+        "reasoning_content": "choices[0].message.reasoning_content",
+        "finish_reason": "choices[0].finish_reason",
+        "usage": "usage",
+    }
     streaming = doc["streaming"]
     assert streaming["decoder"]["strategy"] == "openai_chat" and streaming["decoder"]["done_signal"] == "[DONE]"
     assert streaming["content_path"] == "choices[0].delta.content" and streaming["usage_path"] == "usage"
-    assert {"match": "exists($.choices[0].delta.content)", "emit": "PartialContentDelta",
-            "fields": {"content": "$.choices[0].delta.content"}} in streaming["event_map"]
+    assert {
+        "match": "exists($.choices[0].delta.content)",
+        "emit": "PartialContentDelta",
+        "fields": {"content": "$.choices[0].delta.content"},
+    } in streaming["event_map"]
 
 
 def test_anthropic_manifest_header_auth_and_event_routes() -> None:
     doc = to_protocol(manifests.load("anthropic"))
-    assert doc["auth"] == {"type": "api_key", "header": "x-api-key", "token_env": "ANTHROPIC_API_KEY",
-                           "extra_headers": [{"name": "anthropic-version", "value": "2023-06-01"}]}
+    assert doc["auth"] == {
+        "type": "api_key",
+        "header": "x-api-key",
+        "token_env": "ANTHROPIC_API_KEY",
+        "extra_headers": [{"name": "anthropic-version", "value": "2023-06-01"}],
+    }
     assert doc["parameter_mappings"]["stop_sequences"] == "stop_sequences"
     assert doc["streaming"]["decoder"]["format"] == "anthropic_sse"
     rules = {(r["emit"], r["match"]) for r in doc["streaming"]["event_map"]}
@@ -195,13 +208,23 @@ def test_openai_sdk_configuration_from_manifests(monkeypatch: pytest.MonkeyPatch
     assert settings["base_url"] == "https://myres.openai.azure.com/openai/deployments/dep"
     assert settings["default_query"] == {"api-version": "2024-10-21"} and auth == {"api-key": "sk"}
 
-    call = Call(provider="openai", model="gpt-4o", api_key="sk", messages=[("user", "hi")],
-                parameters={"max_tokens": 5, "top_p": 0.9}, mode="stream")
+    call = Call(
+        provider="openai",
+        model="gpt-4o",
+        api_key="sk",
+        messages=[("user", "hi")],
+        parameters={"max_tokens": 5, "top_p": 0.9},
+        mode="stream",
+    )
     kwargs = request_arguments(manifests.load("openai"), call)
     assert kwargs["max_completion_tokens"] == 5 and kwargs["top_p"] == 0.9 and "max_tokens" not in kwargs
     assert kwargs["stream"] is True and kwargs["stream_options"] == {"include_usage": True}
-    assert [status_class(s) for s in (401, 418, 503, 599)] == ["authentication", "invalid_request", "overloaded",
-                                                                 "server_error"]
+    assert [status_class(s) for s in (401, 418, 503, 599)] == [
+        "authentication",
+        "invalid_request",
+        "overloaded",
+        "server_error",
+    ]
     reason = OpenAISdkRuntime().supports("anthropic")
     assert reason and "only the OpenAI chat wire format" in reason
     assert OpenAISdkRuntime().supports("openai") is None
@@ -215,8 +238,9 @@ def test_unavailable_runtime_gives_failed_cells_with_the_reason(monkeypatch: pyt
     runtime = get_runtime("fake-missing")
     result = run_cell("openai", _scenario("basic"), _ctx(runtime))
     assert result.status == "fail"
-    assert result.detail == ("not run: runtime fake-missing is unavailable: "
-                             "fake-client is not installed (pip install fake-client)")
+    assert result.detail == (
+        "not run: runtime fake-missing is unavailable: fake-client is not installed (pip install fake-client)"
+    )
     no_chat = _no_chat_provider()
     assert run_cell(no_chat, _scenario("basic"), _ctx(runtime)).status == "not_applicable"
 
@@ -231,8 +255,9 @@ def test_unsupported_provider_gives_failed_cells_with_the_reason(monkeypatch: py
 
 def test_an_exception_out_of_run_becomes_the_outcome_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(RUNTIMES, "fake-exploding", f"{__name__}:ExplodingRuntime")
-    call = Call(provider="openai", model="gpt-4o", api_key="k", messages=[("user", "hi")], parameters={},
-                mode="execute")
+    call = Call(
+        provider="openai", model="gpt-4o", api_key="k", messages=[("user", "hi")], parameters={}, mode="execute"
+    )
     outcome = run_runtime(get_runtime("fake-exploding"), call)
     assert outcome.error is not None and outcome.error.type == "KeyError"
     assert outcome.error.message == "runtime fake-exploding raised KeyError('choices') out of run()"
@@ -248,8 +273,9 @@ def test_foreign_exceptions_say_what_where_and_while_doing_what() -> None:
     except KeyError as exc:
         info = foreign_error("some-runtime", exc, "parsing the response", "harness")
     assert info.error_class is None and info.type == "KeyError"
-    assert info.message.startswith("some-runtime raised KeyError('choices') while parsing the response "
-                                   "(harness/test_runtimes.py:")
+    assert info.message.startswith(
+        "some-runtime raised KeyError('choices') while parsing the response (harness/test_runtimes.py:"
+    )
     assert info.message.endswith(" in _parse_response)")
 
 
@@ -262,10 +288,28 @@ def test_a_session_with_an_unavailable_runtime_reports_and_builds_the_matrix(tmp
     )
     no_chat = _no_chat_provider()
     run = subprocess.run(
-        [sys.executable, "-c", register, str(ROOT / "tests"), "-q", "-p", "no:randomly", "--no-header",
-         "conformance/test_conformance.py", "-k", f"openai-basic or openai-stream or {no_chat}-basic",
-         "--runtime", "fake-missing", f"--matrix-report={tmp_path}"],
-        check=False, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            register,
+            str(ROOT / "tests"),
+            "-q",
+            "-p",
+            "no:randomly",
+            "--no-header",
+            "conformance/test_conformance.py",
+            "-k",
+            f"openai-basic or openai-stream or {no_chat}-basic",
+            "--runtime",
+            "fake-missing",
+            f"--matrix-report={tmp_path}",
+        ],
+        check=False,
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
     assert "INTERNALERROR" not in run.stdout + run.stderr and " error" not in run.stdout.splitlines()[-1]

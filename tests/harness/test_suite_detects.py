@@ -16,7 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def _pytest(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--no-header", *args],
-        cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -24,17 +29,25 @@ def test_broken_parameter_name_fails_the_request_contract(tmp_path: Path) -> Non
     manifests = tmp_path / "manifests"
     shutil.copytree(ROOT / "manifests", manifests)
     openai = manifests / "openai.yaml"
-    openai.write_text(openai.read_text().replace("{field: temperature, min: 0, max: 2}", "{field: temprature, min: 0, max: 2}"))
-    run = _pytest("conformance/test_conformance.py", "-k", "openai-temperature", env={"AILIB_MANIFESTS_DIR": str(manifests)})
+    openai.write_text(
+        openai.read_text().replace("{field: temperature, min: 0, max: 2}", "{field: temprature, min: 0, max: 2}")
+    )
+    run = _pytest(
+        "conformance/test_conformance.py", "-k", "openai-temperature", env={"AILIB_MANIFESTS_DIR": str(manifests)}
+    )
     assert run.returncode == 1, run.stdout[-2000:]
-    assert "openai/temperature: parameter temperature dropped: documented field 'temperature'" in run.stdout, run.stdout[-2000:]
+    assert "openai/temperature: parameter temperature dropped: documented field 'temperature'" in run.stdout, (
+        run.stdout[-2000:]
+    )
 
 
 def test_a_missing_cassette_fails_with_its_path(tmp_path: Path) -> None:
     cassettes = tmp_path / "cassettes"
     shutil.copytree(ROOT / "cassettes", cassettes)
     (cassettes / "anthropic" / "stop.yaml").unlink()
-    run = _pytest("conformance/test_conformance.py", "-k", "anthropic-stop", env={"AILIB_CASSETTES_DIR": str(cassettes)})
+    run = _pytest(
+        "conformance/test_conformance.py", "-k", "anthropic-stop", env={"AILIB_CASSETTES_DIR": str(cassettes)}
+    )
     assert run.returncode == 1
     assert "missing cassette" in run.stdout and "anthropic/stop.yaml" in run.stdout, run.stdout[-2000:]
 
@@ -52,7 +65,7 @@ def test_secret_scanner_finds_a_planted_key(tmp_path: Path) -> None:
     clean = tmp_path / "clean.yaml"
     clean.write_text("headers:\n  authorization: Bearer REDACTED\n")
     leaky = tmp_path / "leaky.yaml"
-    leaky.write_text("body: |\n  {\"api_key\": \"sk-proj-abcdefghijklmnopqrstuvwxyz\"}\n")
+    leaky.write_text('body: |\n  {"api_key": "sk-proj-abcdefghijklmnopqrstuvwxyz"}\n')
     planted = tmp_path / "planted.yaml"
     planted.write_text("x-api-key: ailib-planted-key-anthropic-0123\n")
     assert scan_for_secrets([clean]) == []
@@ -64,8 +77,13 @@ def test_rerecording_from_the_simulator_reproduces_the_cassettes(tmp_path: Path)
     cassettes = tmp_path / "cassettes"
     shutil.copytree(ROOT / "cassettes", cassettes)
     providers = ["openai", "anthropic", "gemini", "cohere", "replicate", "deepseek", "groq", "sensenova"]
-    run = _pytest("conformance/test_conformance.py", "--record-mode=rewrite", "-k", " or ".join(f"{p}-" for p in providers),
-                  env={"AILIB_CASSETTES_DIR": str(cassettes)})
+    run = _pytest(
+        "conformance/test_conformance.py",
+        "--record-mode=rewrite",
+        "-k",
+        " or ".join(f"{p}-" for p in providers),
+        env={"AILIB_CASSETTES_DIR": str(cassettes)},
+    )
     assert run.returncode == 0, run.stdout[-3000:]
     differing = []
     for fresh in sorted(cassettes.rglob("*.yaml")):

@@ -184,7 +184,9 @@ def test_missing_chromium_fails_loudly_with_install_hint(monkeypatch):
 def test_published_report_renders_all_37_providers(tmp_path):
     """The report committed in reports/ (the real suite run), not only the synthetic one."""
     published = REPO / "reports" / "capability-matrix.html"
-    assert published.is_file(), "reports/capability-matrix.html is missing: run pytest conformance/ --matrix-report=reports/"
+    assert published.is_file(), (
+        "reports/capability-matrix.html is missing: run pytest conformance/ --matrix-report=reports/"
+    )
     summary = dom(published, "", tmp_path / "profile")
     assert len(summary.rows) == 37 and all(summary.rows.values())
     assert "jina" in summary.rows and "openai" in summary.rows

@@ -14,7 +14,9 @@ CONTRACTS = load_contracts()
 OPENAI_URL = "https://api.openai.com/v1/chat/completions"
 ANTHROPIC_URL = "https://api.anthropic.com/v1/messages"
 GEMINI_URL = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent"
-GEMINI_STREAM_URL = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse"
+GEMINI_STREAM_URL = (
+    "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse"
+)
 COHERE_URL = "https://api.cohere.com/v2/chat"
 REPLICATE_URL = "https://api.replicate.com/v1/models/meta/meta-llama-3-8b-instruct/predictions"
 
@@ -42,7 +44,9 @@ SYNTHETIC: dict[str, dict[str, Any]] = {
         "fields": {"max_tokens": "max_tokens", "stop": "stop"},
         "stream": {"field": "stream", "usage": "always"},
         "quirks": ["usage_in_finish_chunk"],
-        "errors": {"quota": {"message": "Insufficient Balance", "type": "unknown_error", "code": "invalid_request_error"}},
+        "errors": {
+            "quota": {"message": "Insufficient Balance", "type": "unknown_error", "code": "invalid_request_error"}
+        },
     },
     "groqlike": {
         "family": "openai-chat",
@@ -81,7 +85,12 @@ SYNTHETIC: dict[str, dict[str, Any]] = {
         "url": "https://api.replicate.com/v1/models/{model}/predictions",
         "auth": {"header": "Authorization", "format": "Bearer {key}"},
         "model_in": "url",
-        "fields": {"temperature": "input.temperature", "top_p": "input.top_p", "max_tokens": "input.max_tokens", "stop": "input.stop_sequences"},
+        "fields": {
+            "temperature": "input.temperature",
+            "top_p": "input.top_p",
+            "max_tokens": "input.max_tokens",
+            "stop": "input.stop_sequences",
+        },
         "stream": {"field": "stream", "usage": "never"},
         "quirks": [],
     },
@@ -102,13 +111,17 @@ SYNTHETIC: dict[str, dict[str, Any]] = {
 def call(url: str, body: Any, headers: dict[str, str] | None = None, *, fault: str | None = None,
          method: str = "POST", contracts: dict[str, Any] | None = None) -> SimResponse:  # fmt: skip
     raw = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
-    return respond(contracts if contracts is not None else CONTRACTS, SimRequest(method, url, headers or {}, raw), fault=fault)
+    return respond(
+        contracts if contracts is not None else CONTRACTS, SimRequest(method, url, headers or {}, raw), fault=fault
+    )
 
 
 # --- per-family requests as a client following the docs would send them ----------------
 
 
-def openai(body: dict[str, Any] | None = None, *, fault: str | None = None, headers: dict[str, str] | None = None) -> SimResponse:
+def openai(
+    body: dict[str, Any] | None = None, *, fault: str | None = None, headers: dict[str, str] | None = None
+) -> SimResponse:
     b = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello, world!"}]}
     b.update(body or {})
     h = {"authorization": f"Bearer {KEY}", "content-type": "application/json"}
@@ -116,8 +129,14 @@ def openai(body: dict[str, Any] | None = None, *, fault: str | None = None, head
     return call(OPENAI_URL, b, h, fault=fault)
 
 
-def anthropic(body: dict[str, Any] | None = None, *, fault: str | None = None, headers: dict[str, str] | None = None) -> SimResponse:
-    b = {"model": "claude-3-5-sonnet-latest", "max_tokens": 1024, "messages": [{"role": "user", "content": "Hello, world!"}]}
+def anthropic(
+    body: dict[str, Any] | None = None, *, fault: str | None = None, headers: dict[str, str] | None = None
+) -> SimResponse:
+    b = {
+        "model": "claude-3-5-sonnet-latest",
+        "max_tokens": 1024,
+        "messages": [{"role": "user", "content": "Hello, world!"}],
+    }
     b.update(body or {})
     h = {"x-api-key": KEY, "anthropic-version": "2023-06-01", "content-type": "application/json"}
     h.update(headers or {})
@@ -133,7 +152,9 @@ def gemini(body: dict[str, Any] | None = None, *, stream: bool = False, fault: s
     return call(GEMINI_STREAM_URL if stream else GEMINI_URL, b, h, fault=fault)
 
 
-def cohere(body: dict[str, Any] | None = None, *, fault: str | None = None, headers: dict[str, str] | None = None) -> SimResponse:
+def cohere(
+    body: dict[str, Any] | None = None, *, fault: str | None = None, headers: dict[str, str] | None = None
+) -> SimResponse:
     b = {"model": "command-r-plus-08-2024", "messages": [{"role": "user", "content": "Hello, world!"}]}
     b.update(body or {})
     h = {"authorization": f"Bearer {KEY}", "content-type": "application/json"}

@@ -43,7 +43,9 @@ def test_same_text_in_every_family_for_the_same_message() -> None:
 
 
 def test_openai_shape_and_usage() -> None:
-    response = openai({"messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Hello, world!"}]})
+    response = openai(
+        {"messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Hello, world!"}]}
+    )
     assert response.status == 200
     assert response.headers["content-type"] == "application/json"
     body = response.json()
@@ -140,7 +142,9 @@ def test_gemini_multi_turn_reads_the_last_user_turn() -> None:
 
 
 def test_cohere_shape_stop_and_max_tokens() -> None:
-    body = cohere({"messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Hello, world!"}]}).json()
+    body = cohere(
+        {"messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Hello, world!"}]}
+    ).json()
     assert re.fullmatch(r"[0-9a-f-]{36}", body["id"])
     assert body["message"]["role"] == "assistant"
     assert body["message"]["content"][0]["type"] == "text"

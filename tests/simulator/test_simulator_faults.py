@@ -81,7 +81,12 @@ def test_anthropic_error_types_follow_the_errors_page() -> None:
 
 def test_a_contract_can_give_the_providers_own_error_wording() -> None:
     error = synthetic("mistrallike", fault="error_429_quota").json()["error"]
-    assert error == {"message": "Insufficient Balance", "type": "unknown_error", "param": None, "code": "invalid_request_error"}
+    assert error == {
+        "message": "Insufficient Balance",
+        "type": "unknown_error",
+        "param": None,
+        "code": "invalid_request_error",
+    }
     assert synthetic("mistrallike", fault="error_429").json()["error"]["code"] == "rate_limit_exceeded"
 
 
@@ -200,7 +205,15 @@ def test_stream_no_finish_no_done(family: str) -> None:
     response = _stream(family, "stream_no_finish_no_done")
     text = response.body.decode("utf-8")
     assert response.body.endswith((b"\n\n", b"\r\n\r\n"))
-    for marker in ("[DONE]", '"finish_reason":"', "message_delta", "message_stop", "finishReason", "message-end", "event: done"):
+    for marker in (
+        "[DONE]",
+        '"finish_reason":"',
+        "message_delta",
+        "message_stop",
+        "finishReason",
+        "message-end",
+        "event: done",
+    ):
         assert marker not in text, marker
     assert len(parse_sse(response.body).events) > 3
 

@@ -44,7 +44,9 @@ def test_no_chat_contracts_are_not_served() -> None:
 
 
 def test_wrong_path_on_a_known_host_is_the_family_404() -> None:
-    response = call("https://api.openai.com/v1/chat/completion", {"model": "gpt-4o"}, {"authorization": f"Bearer {KEY}"})
+    response = call(
+        "https://api.openai.com/v1/chat/completion", {"model": "gpt-4o"}, {"authorization": f"Bearer {KEY}"}
+    )
     assert response.status == 404
     assert response.json()["error"]["message"] == "Invalid URL (POST /v1/chat/completion)"
     assert response.json()["error"]["type"] == "invalid_request_error"
@@ -71,19 +73,29 @@ def test_model_is_matched_as_a_path_segment_in_the_gemini_url() -> None:
 
 
 def test_a_query_parameter_the_contract_url_holds_is_required() -> None:
-    ok = synthetic("azurelike", url="https://my-resource.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+    ok = synthetic(
+        "azurelike",
+        url="https://my-resource.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
+    )
     assert ok.status == 200
-    missing = synthetic("azurelike", url="https://my-resource.openai.azure.com/openai/deployments/gpt-4o/chat/completions")
+    missing = synthetic(
+        "azurelike", url="https://my-resource.openai.azure.com/openai/deployments/gpt-4o/chat/completions"
+    )
     assert missing.status == 404
 
 
 def test_url_variables_are_substituted_from_the_contract() -> None:
-    other = synthetic("azurelike", url="https://other-resource.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+    other = synthetic(
+        "azurelike",
+        url="https://other-resource.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
+    )
     assert other.status == 404
 
 
 def test_extra_query_parameters_are_ignored() -> None:
-    url = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:streamGenerateContent?key=abc&alt=sse"
+    url = (
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:streamGenerateContent?key=abc&alt=sse"
+    )
     response = call(url, {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}, {"x-goog-api-key": KEY})
     assert response.status == 200
     assert response.headers["content-type"] == "text/event-stream"

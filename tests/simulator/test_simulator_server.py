@@ -20,7 +20,9 @@ def server():
 
 def _post(server: SimulatorServer, host: str, path: str, body: dict, headers: dict | None = None) -> httpx.Response:
     with httpx.Client(timeout=10.0) as client:
-        return client.post(f"http://127.0.0.1:{server.port}{path}", json=body, headers={"Host": host, **(headers or {})})
+        return client.post(
+            f"http://127.0.0.1:{server.port}{path}", json=body, headers={"Host": host, **(headers or {})}
+        )
 
 
 def test_openai_non_stream_over_http(server: SimulatorServer) -> None:
@@ -38,7 +40,10 @@ def test_stream_arrives_in_several_reads(server: SimulatorServer) -> None:
     body = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "Hello, world!"}]}
     request_headers = {"Host": "api.openai.com", "Authorization": f"Bearer {KEY}"}
     url = f"http://127.0.0.1:{server.port}/v1/chat/completions"
-    with httpx.Client(timeout=10.0) as client, client.stream("POST", url, json=body, headers=request_headers) as response:
+    with (
+        httpx.Client(timeout=10.0) as client,
+        client.stream("POST", url, json=body, headers=request_headers) as response,
+    ):
         assert response.status_code == 200
         assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
         assert response.headers["transfer-encoding"] == "chunked"

@@ -39,7 +39,9 @@ def test_openai_stream_framing_and_order() -> None:
 
 
 def test_openai_stream_usage_on_request() -> None:
-    chunks = json_events(openai({"stream": True, "stream_options": {"include_usage": True}, "max_completion_tokens": 5}))
+    chunks = json_events(
+        openai({"stream": True, "stream_options": {"include_usage": True}, "max_completion_tokens": 5})
+    )
     last = chunks[-1]
     assert last["choices"] == []
     assert last["usage"]["prompt_tokens"] == 2
@@ -200,12 +202,16 @@ def test_replicate_two_step_stream() -> None:
 def test_stream_and_non_stream_texts_are_equal_in_every_family() -> None:
     expected = _openai_text()
     anthropic_text = "".join(
-        e.json()["delta"]["text"] for e in parse_sse(anthropic({"stream": True}).body).events if e.event == "content_block_delta"
+        e.json()["delta"]["text"]
+        for e in parse_sse(anthropic({"stream": True}).body).events
+        if e.event == "content_block_delta"
     )
     assert anthropic_text == expected
     gemini_text = "".join(c["candidates"][0]["content"]["parts"][0]["text"] for c in json_events(gemini(stream=True)))
     assert gemini_text == expected
     cohere_text = "".join(
-        e.json()["delta"]["message"]["content"]["text"] for e in parse_sse(cohere({"stream": True}).body).events if e.event == "content-delta"
+        e.json()["delta"]["message"]["content"]["text"]
+        for e in parse_sse(cohere({"stream": True}).body).events
+        if e.event == "content-delta"
     )
     assert cohere_text == expected

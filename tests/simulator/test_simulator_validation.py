@@ -39,7 +39,10 @@ def test_openai_key_without_bearer_scheme_is_rejected() -> None:
 
 def test_anthropic_missing_key_and_bearer_instead_of_x_api_key() -> None:
     body = {"model": "claude-3-5-sonnet-latest", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
-    for headers in ({"anthropic-version": "2023-06-01"}, {"anthropic-version": "2023-06-01", "authorization": f"Bearer {KEY}"}):
+    for headers in (
+        {"anthropic-version": "2023-06-01"},
+        {"anthropic-version": "2023-06-01", "authorization": f"Bearer {KEY}"},
+    ):
         response = call(ANTHROPIC_URL, body, headers)
         assert response.status == 401
         assert response.json() == {
@@ -60,7 +63,10 @@ def test_anthropic_version_header_is_required() -> None:
     body = {"model": "claude-3-5-sonnet-latest", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
     response = call(ANTHROPIC_URL, body, {"x-api-key": KEY})
     assert response.status == 400
-    assert response.json()["error"] == {"type": "invalid_request_error", "message": "anthropic-version: header is required"}
+    assert response.json()["error"] == {
+        "type": "invalid_request_error",
+        "message": "anthropic-version: header is required",
+    }
 
 
 def test_gemini_missing_key_is_permission_denied_and_an_empty_key_is_invalid() -> None:
@@ -97,13 +103,20 @@ def test_replicate_missing_token() -> None:
 
 
 def test_body_not_json_is_400_in_every_family() -> None:
-    headers = {"authorization": f"Bearer {KEY}", "x-api-key": KEY, "anthropic-version": "2023-06-01", "x-goog-api-key": KEY}
+    headers = {
+        "authorization": f"Bearer {KEY}",
+        "x-api-key": KEY,
+        "anthropic-version": "2023-06-01",
+        "x-goog-api-key": KEY,
+    }
     for url in (OPENAI_URL, ANTHROPIC_URL, GEMINI_URL, COHERE_URL):
         response = call(url, b"{not json", headers)
         assert response.status == 400, url
     openai_error = call(OPENAI_URL, b"{not json", headers).json()["error"]
     assert openai_error["message"].startswith("We could not parse the JSON body of your request.")
-    assert call(GEMINI_URL, b"{not json", headers).json()["error"]["message"].startswith("Invalid JSON payload received.")
+    assert (
+        call(GEMINI_URL, b"{not json", headers).json()["error"]["message"].startswith("Invalid JSON payload received.")
+    )
 
 
 def test_model_missing() -> None:
@@ -129,22 +142,30 @@ def test_openai_rejects_an_unrecognized_argument() -> None:
 def test_anthropic_rejects_extra_inputs() -> None:
     response = anthropic({"stop": ["END"]})
     assert response.status == 400
-    assert response.json()["error"] == {"type": "invalid_request_error", "message": "stop: Extra inputs are not permitted"}
+    assert response.json()["error"] == {
+        "type": "invalid_request_error",
+        "message": "stop: Extra inputs are not permitted",
+    }
 
 
 def test_gemini_rejects_unknown_names_at_top_level_and_in_generation_config() -> None:
     top = gemini({"temperature": 0.5})
     assert top.status == 400
-    assert top.json()["error"]["message"] == 'Invalid JSON payload received. Unknown name "temperature": Cannot find field.'
+    assert (
+        top.json()["error"]["message"]
+        == 'Invalid JSON payload received. Unknown name "temperature": Cannot find field.'
+    )
     nested = gemini({"generationConfig": {"max_tokens": 5}})
     assert nested.status == 400
     assert nested.json()["error"]["message"] == (
-        'Invalid JSON payload received. Unknown name "max_tokens" at \'generation_config\': Cannot find field.'
+        "Invalid JSON payload received. Unknown name \"max_tokens\" at 'generation_config': Cannot find field."
     )
 
 
 def test_gemini_accepts_snake_case_names_like_googles_json_parser() -> None:
-    response = gemini({"system_instruction": {"parts": [{"text": "Be brief."}]}, "generation_config": {"temperature": 0.2}})
+    response = gemini(
+        {"system_instruction": {"parts": [{"text": "Be brief."}]}, "generation_config": {"temperature": 0.2}}
+    )
     assert response.status == 200
 
 
@@ -161,7 +182,10 @@ def test_parameter_of_the_wrong_type() -> None:
     assert error["message"] == "Invalid type for 'temperature': expected a decimal, but got a string instead."
     assert error["param"] == "temperature" and error["code"] == "invalid_type"
     response = openai({"max_completion_tokens": 5.5})
-    assert response.json()["error"]["message"] == "Invalid type for 'max_completion_tokens': expected an integer, but got a decimal instead."
+    assert (
+        response.json()["error"]["message"]
+        == "Invalid type for 'max_completion_tokens': expected an integer, but got a decimal instead."
+    )
     response = anthropic({"max_tokens": "10"})
     assert response.status == 400
     assert response.json()["error"]["message"] == "max_tokens: Input should be a valid integer"
@@ -169,7 +193,10 @@ def test_parameter_of_the_wrong_type() -> None:
     assert response.json()["error"]["message"] == "stop_sequences: Input should be a valid list"
     response = gemini({"generationConfig": {"maxOutputTokens": "ten"}})
     assert response.status == 400
-    assert response.json()["error"]["message"] == "Invalid value at 'generation_config.max_output_tokens' (TYPE_INT32), \"ten\""
+    assert (
+        response.json()["error"]["message"]
+        == "Invalid value at 'generation_config.max_output_tokens' (TYPE_INT32), \"ten\""
+    )
     response = cohere({"temperature": True})
     assert response.status == 400
 

@@ -12,20 +12,29 @@ from ailib import AiClient
 
 
 def _client(body: bytes, content_type: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.MockTransport(
-        lambda request: httpx.Response(200, headers={"content-type": content_type}, content=body)))
+    return httpx.AsyncClient(
+        transport=httpx.MockTransport(
+            lambda request: httpx.Response(200, headers={"content-type": content_type}, content=body)
+        )
+    )
 
 
 async def test_wrong_types_in_a_response() -> None:
-    body = json.dumps({
-        "choices": [{"message": {"role": "assistant", "content": "Hi"}, "finish_reason": ["stop"]}],
-        "usage": {"prompt_tokens": "5", "completion_tokens": 2.5, "total_tokens": True},
-    }).encode()
+    body = json.dumps(
+        {
+            "choices": [{"message": {"role": "assistant", "content": "Hi"}, "finish_reason": ["stop"]}],
+            "usage": {"prompt_tokens": "5", "completion_tokens": 2.5, "total_tokens": True},
+        }
+    ).encode()
     client = await AiClient.create("openai/gpt-4o", api_key="k", http_client=_client(body, "application/json"))
     response, stats = await client.chat().user("Hello").execute_with_stats()
     assert response.content == "Hi"
     assert (response.finish_reason, response.raw_finish_reason) == ("other", "['stop']")
-    assert (response.usage.prompt_tokens, response.usage.completion_tokens, response.usage.total_tokens) == (None, None, None)
+    assert (response.usage.prompt_tokens, response.usage.completion_tokens, response.usage.total_tokens) == (
+        None,
+        None,
+        None,
+    )
     assert stats.total_tokens is None
 
 
@@ -36,7 +45,9 @@ async def test_wrong_types_in_a_stream() -> None:
         {"choices": [], "usage": {"prompt_tokens": "5", "completion_tokens": 2, "total_tokens": None}},
     ]
     body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
-    client = await AiClient.create("openai/gpt-4o", api_key="k", http_client=_client(body.encode(), "text/event-stream"))
+    client = await AiClient.create(
+        "openai/gpt-4o", api_key="k", http_client=_client(body.encode(), "text/event-stream")
+    )
     events = [e async for e in client.chat().user("Hello").stream()]
     assert [e.kind for e in events] == ["content_delta", "usage", "finish"]
     usage = events[1].as_usage

@@ -20,15 +20,22 @@ async def _error(status: int, body: dict) -> Exception:
 
 async def test_xai_bad_key_on_a_400_is_authentication() -> None:
     # xAI's answer to a wrong key: HTTP 400, {"code": ..., "error": "Incorrect API key provided: ..."}
-    error = await _error(400, {"code": "Client specified an invalid argument",
-                               "error": "Incorrect API key provided: xa***st. You can obtain an API key from https://console.x.ai."})
+    error = await _error(
+        400,
+        {
+            "code": "Client specified an invalid argument",
+            "error": "Incorrect API key provided: xa***st. You can obtain an API key from https://console.x.ai.",
+        },
+    )
     assert isinstance(error, AuthenticationError)
     assert (error.status_code, error.code, error.fallbackable) == (400, "E1002", True)
     assert "Incorrect API key provided" in str(error)
 
 
 async def test_other_400s_stay_invalid_request() -> None:
-    error = await _error(400, {"code": "Client specified an invalid argument", "error": "temperature must be at most 2"})
+    error = await _error(
+        400, {"code": "Client specified an invalid argument", "error": "temperature must be at most 2"}
+    )
     assert isinstance(error, InvalidRequestError)
 
 

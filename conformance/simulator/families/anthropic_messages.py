@@ -38,14 +38,18 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     "rate_limit": (
         429,
         "rate_limit_error",
-        ("This request would exceed the rate limit for your organization of 50 requests per minute. For details, "
-        "refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage."),
+        (
+            "This request would exceed the rate limit for your organization of 50 requests per minute. For details, "
+            "refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage."
+        ),
     ),
     "quota": (
         429,
         "billing_error",
-        ("Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or "
-        "purchase credits."),
+        (
+            "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or "
+            "purchase credits."
+        ),
     ),
     "server": (500, "api_error", "Internal server error"),
     "bad_gateway": (502, "api_error", "Bad gateway"),
@@ -59,14 +63,22 @@ class AnthropicMessages(Family):
     name = "anthropic-messages"
     json_type = "application/json"
     sse_type = "text/event-stream; charset=utf-8"
-    finish_values: ClassVar[dict[str, str]] = {"natural": "end_turn", "length": "max_tokens", "stop_sequence": "stop_sequence"}
+    finish_values: ClassVar[dict[str, str]] = {
+        "natural": "end_turn",
+        "length": "max_tokens",
+        "stop_sequence": "stop_sequence",
+    }
 
-    def error(self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any) -> SimResponse:
+    def error(
+        self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any
+    ) -> SimResponse:
         default_status, etype, default_message = _ERRORS[kind]
         override = self.documented_error(ex, kind) if message is None else {}
         etype = override.get("type", etype)
         message = override.get("message", message)
-        text = message if message is not None else default_message.format(model=ex.model or ex.contract.get("model", ""))
+        text = (
+            message if message is not None else default_message.format(model=ex.model or ex.contract.get("model", ""))
+        )
         request_id = "req_011C" + alnum_id(ex.seed, 20)
         body = {"type": "error", "error": {"type": info.get("type", etype), "message": text}, "request_id": request_id}
         headers = {"content-type": self.json_type, "request-id": request_id}
@@ -91,7 +103,9 @@ class AnthropicMessages(Family):
         return self.error(ex, "not_found", message="Not Found")
 
     def invalid_json(self, ex: Exchange) -> SimResponse:
-        return self.error(ex, "invalid_request", message="There was an error parsing the body of your request: it is not valid JSON.")
+        return self.error(
+            ex, "invalid_request", message="There was an error parsing the body of your request: it is not valid JSON."
+        )
 
     def unknown_field(self, ex: Exchange, path: str) -> SimResponse:
         return self.error(ex, "invalid_request", message=f"{path}: Extra inputs are not permitted")
@@ -141,7 +155,9 @@ class AnthropicMessages(Family):
                     'parameter, not "system" as an input message role.',
                 )
             if role not in ("user", "assistant"):
-                return self.error(ex, "invalid_request", message=f"messages.{i}.role: Input should be 'user' or 'assistant'")
+                return self.error(
+                    ex, "invalid_request", message=f"messages.{i}.role: Input should be 'user' or 'assistant'"
+                )
             if "content" not in message:
                 return self.missing_field(ex, f"messages.{i}.content")
             if not isinstance(message["content"], (str, list)):
@@ -211,7 +227,10 @@ class AnthropicMessages(Family):
             Event("head", ev("message_start", {"type": "message_start", "message": message})),
             Event(
                 "head",
-                ev("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+                ev(
+                    "content_block_start",
+                    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+                ),
             ),
             Event("other", ev("ping", {"type": "ping"})),
         ]
@@ -229,7 +248,11 @@ class AnthropicMessages(Family):
                 usage.pop(key)
             delta = {
                 "type": "message_delta",
-                "delta": {"stop_reason": self.finish_value(ans), "stop_sequence": ans.stop_sequence, "stop_details": None},
+                "delta": {
+                    "stop_reason": self.finish_value(ans),
+                    "stop_sequence": ans.stop_sequence,
+                    "stop_details": None,
+                },
                 "usage": usage,
             }
             events.append(Event("tail", ev("message_delta", delta)))

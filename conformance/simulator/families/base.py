@@ -98,7 +98,9 @@ class Family:
     finish_values: ClassVar[dict[str, str]] = {"natural": "stop", "length": "length", "stop_sequence": "stop"}
 
     # --- hooks every family fills in --------------------------------------------------
-    def error(self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any) -> SimResponse:
+    def error(
+        self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any
+    ) -> SimResponse:
         raise NotImplementedError
 
     def known_fields(self, ex: Exchange) -> set[str]:

@@ -30,7 +30,10 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "invalid_request": (400, "invalid request: the simulator was asked to reject it."),
     "auth": (401, "invalid api token"),
     "permission": (403, "You do not have permission to access this resource."),
-    "not_found": (404, "model '{model}' not found, make sure the correct model ID was used and that you have access to the model."),
+    "not_found": (
+        404,
+        "model '{model}' not found, make sure the correct model ID was used and that you have access to the model.",
+    ),
     "too_large": (413, "request entity too large: the request body exceeds the maximum size."),
     "rate_limit": (429, "You are using a Trial key, which is limited to 20 API calls / minute. " + _TRIAL),
     "quota": (429, "You are using a Trial key, which is limited to 1000 API calls / month. " + _TRIAL),
@@ -48,13 +51,21 @@ class CohereV2(Family):
     name = "cohere-v2"
     json_type = "application/json"
     sse_type = "text/event-stream"
-    finish_values: ClassVar[dict[str, str]] = {"natural": "COMPLETE", "length": "MAX_TOKENS", "stop_sequence": "STOP_SEQUENCE"}
+    finish_values: ClassVar[dict[str, str]] = {
+        "natural": "COMPLETE",
+        "length": "MAX_TOKENS",
+        "stop_sequence": "STOP_SEQUENCE",
+    }
 
-    def error(self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any) -> SimResponse:
+    def error(
+        self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any
+    ) -> SimResponse:
         default_status, default_message = _ERRORS[kind]
         if message is None:
             message = self.documented_error(ex, kind).get("message")
-        text = message if message is not None else default_message.format(model=ex.model or ex.contract.get("model", ""))
+        text = (
+            message if message is not None else default_message.format(model=ex.model or ex.contract.get("model", ""))
+        )
         body = {"id": uuid_from(ex.seed + "error"), "message": text}
         return SimResponse(status or default_status, {"content-type": self.json_type}, [dumps(body).encode("utf-8")])
 
@@ -74,7 +85,9 @@ class CohereV2(Family):
         return self.error(ex, "invalid_request", message="invalid request: could not parse the request body as JSON.")
 
     def unknown_field(self, ex: Exchange, path: str) -> SimResponse:
-        return self.error(ex, "invalid_request", message=f"invalid request: unknown field: parameter {path} is not a valid field")
+        return self.error(
+            ex, "invalid_request", message=f"invalid request: unknown field: parameter {path} is not a valid field"
+        )
 
     def missing_field(self, ex: Exchange, path: str) -> SimResponse:
         if path == "model":
@@ -82,8 +95,12 @@ class CohereV2(Family):
         return self.error(ex, "invalid_request", message=f"invalid request: {path} is required.")
 
     def wrong_type(self, ex: Exchange, path: str, kind: str, value: Any) -> SimResponse:
-        expected = {"stops": "an array of strings", "number": "a number", "integer": "an integer"}.get(kind, f"a {kind}")
-        return self.error(ex, "invalid_request", message=f"invalid request: {path} must be {expected}, got {json_type_name(value)}.")
+        expected = {"stops": "an array of strings", "number": "a number", "integer": "an integer"}.get(
+            kind, f"a {kind}"
+        )
+        return self.error(
+            ex, "invalid_request", message=f"invalid request: {path} must be {expected}, got {json_type_name(value)}."
+        )
 
     def known_fields(self, ex: Exchange) -> set[str]:
         return set(COHERE_FIELDS)
@@ -150,13 +167,22 @@ class CohereV2(Family):
         start = {
             "id": uuid_from(ex.seed),
             "type": "message-start",
-            "delta": {"message": {"role": "assistant", "content": [], "tool_plan": "", "tool_calls": [], "citations": []}},
+            "delta": {
+                "message": {"role": "assistant", "content": [], "tool_plan": "", "tool_calls": [], "citations": []}
+            },
         }
         events = [
             Event("head", ev("message-start", start)),
             Event(
                 "head",
-                ev("content-start", {"type": "content-start", "index": 0, "delta": {"message": {"content": {"type": "text", "text": ""}}}}),
+                ev(
+                    "content-start",
+                    {
+                        "type": "content-start",
+                        "index": 0,
+                        "delta": {"message": {"content": {"type": "text", "text": ""}}},
+                    },
+                ),
             ),
         ]
         for n, piece in enumerate(ans.deltas):

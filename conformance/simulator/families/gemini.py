@@ -14,7 +14,16 @@ from ..answer import Answer
 from ..core import Event, SimResponse, alnum_id, comment, dumps, dumps_pretty, dumps_spaced, sse, text_of
 from .base import Exchange, Family, StreamPlan
 
-TOP_FIELDS = {"contents", "tools", "toolConfig", "safetySettings", "systemInstruction", "generationConfig", "cachedContent", "model"}
+TOP_FIELDS = {
+    "contents",
+    "tools",
+    "toolConfig",
+    "safetySettings",
+    "systemInstruction",
+    "generationConfig",
+    "cachedContent",
+    "model",
+}
 GENERATION_FIELDS = {
     "stopSequences", "responseMimeType", "responseSchema", "responseJsonSchema", "responseModalities",
     "candidateCount", "maxOutputTokens", "temperature", "topP", "topK", "seed", "presencePenalty",
@@ -36,23 +45,29 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     "auth": (
         401,
         "UNAUTHENTICATED",
-        ("Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
-        "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."),
+        (
+            "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
+            "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."
+        ),
     ),
     "permission": (403, "PERMISSION_DENIED", "The caller does not have permission"),
     "not_found": (
         404,
         "NOT_FOUND",
-        ("models/{model} is not found for API version v1beta, or is not supported for generateContent. Call "
-        "ListModels to see the list of available models and their supported methods."),
+        (
+            "models/{model} is not found for API version v1beta, or is not supported for generateContent. Call "
+            "ListModels to see the list of available models and their supported methods."
+        ),
     ),
     "too_large": (413, "INVALID_ARGUMENT", "Request payload size exceeds the limit: 20971520 bytes."),
     "rate_limit": (429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."),
     "quota": (
         429,
         "RESOURCE_EXHAUSTED",
-        ("Your project has exceeded its monthly spending cap. Please go to AI Studio at https://ai.studio/spend to "
-        "manage your project spend cap."),
+        (
+            "Your project has exceeded its monthly spending cap. Please go to AI Studio at https://ai.studio/spend to "
+            "manage your project spend cap."
+        ),
     ),
     "server": (
         500,
@@ -89,22 +104,35 @@ class Gemini(Family):
     finish_values: ClassVar[dict[str, str]] = {"natural": "STOP", "length": "MAX_TOKENS", "stop_sequence": "STOP"}
     eol = "\r\n"
 
-    def error(self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any) -> SimResponse:
+    def error(
+        self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any
+    ) -> SimResponse:
         default_status, rpc, default_message = _ERRORS[kind]
         override = self.documented_error(ex, kind) if message is None else {}
         rpc = override.get("type", rpc)
         message = override.get("message", message)
         status = status or default_status
-        text = message if message is not None else default_message.format(model=ex.model or ex.contract.get("model", ""))
+        text = (
+            message if message is not None else default_message.format(model=ex.model or ex.contract.get("model", ""))
+        )
         error: dict[str, Any] = {"code": status, "message": text, "status": info.get("rpc", rpc)}
         details = info.get("details")
         if details is None and kind == "rate_limit":
             details = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1s"}]
         if details is None and kind == "quota":
-            details = [{"@type": "type.googleapis.com/google.rpc.Help", "links": [{"description": "Gemini API billing", "url": "https://ai.google.dev/gemini-api/docs/billing"}]}]
+            details = [
+                {
+                    "@type": "type.googleapis.com/google.rpc.Help",
+                    "links": [
+                        {"description": "Gemini API billing", "url": "https://ai.google.dev/gemini-api/docs/billing"}
+                    ],
+                }
+            ]
         if details:
             error["details"] = details
-        return SimResponse(status, {"content-type": self.json_type}, [(dumps_pretty({"error": error}) + "\n").encode("utf-8")])
+        return SimResponse(
+            status, {"content-type": self.json_type}, [(dumps_pretty({"error": error}) + "\n").encode("utf-8")]
+        )
 
     def missing_auth(self, ex: Exchange) -> SimResponse:
         return self.error(
@@ -146,14 +174,21 @@ class Gemini(Family):
                 {
                     "@type": "type.googleapis.com/google.rpc.BadRequest",
                     "fieldViolations": [
-                        {"field": snake(parent) if parent else "", "description": f'Invalid JSON payload received. Unknown name "{name}"{where}: Cannot find field.'}
+                        {
+                            "field": snake(parent) if parent else "",
+                            "description": f'Invalid JSON payload received. Unknown name "{name}"{where}: Cannot find field.',
+                        }
                     ],
                 }
             ],
         )
 
     def missing_field(self, ex: Exchange, path: str) -> SimResponse:
-        return self.error(ex, "invalid_request", message=f"* GenerateContentRequest.{snake(path)}: {snake(path.split('.')[-1])} is required\n")
+        return self.error(
+            ex,
+            "invalid_request",
+            message=f"* GenerateContentRequest.{snake(path)}: {snake(path.split('.')[-1])} is required\n",
+        )
 
     def wrong_type(self, ex: Exchange, path: str, kind: str, value: Any) -> SimResponse:
         shown = value if isinstance(value, str) else dumps(value)
@@ -177,7 +212,9 @@ class Gemini(Family):
             "frequencyPenalty": "number",
             "stopSequences": "stops",
         }
-        config = "generation_config" if isinstance(ex.body, dict) and "generation_config" in ex.body else "generationConfig"
+        config = (
+            "generation_config" if isinstance(ex.body, dict) and "generation_config" in ex.body else "generationConfig"
+        )
         for name, kind in gc.items():
             out[f"{config}.{name}"] = kind
             out[f"{config}.{snake(name)}"] = kind
@@ -193,7 +230,9 @@ class Gemini(Family):
                     return self.unknown_field(ex, f"generationConfig.{name}")
         contents = _pick(body, "contents")
         if not contents:
-            return self.error(ex, "invalid_request", message="* GenerateContentRequest.contents: contents is not specified\n")
+            return self.error(
+                ex, "invalid_request", message="* GenerateContentRequest.contents: contents is not specified\n"
+            )
         for i, content in enumerate(contents):
             if not isinstance(content, dict):
                 return self.wrong_type(ex, f"contents.{i}", "object", content)
@@ -203,11 +242,17 @@ class Gemini(Family):
             parts = content.get("parts")
             if not isinstance(parts, list) or not parts:
                 return self.error(
-                    ex, "invalid_request", message=f"* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty.\n"
+                    ex,
+                    "invalid_request",
+                    message=f"* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty.\n",
                 )
         system = _pick(body, "systemInstruction")
         if system is not None and not (isinstance(system, dict) and isinstance(system.get("parts"), list)):
-            return self.error(ex, "invalid_request", message="* GenerateContentRequest.system_instruction.parts: parts must be a list\n")
+            return self.error(
+                ex,
+                "invalid_request",
+                message="* GenerateContentRequest.system_instruction.parts: parts must be a list\n",
+            )
         return None
 
     def conversation(self, ex: Exchange) -> tuple[list[str], str]:
@@ -271,13 +316,23 @@ class Gemini(Family):
             obj["responseId"] = self.response_id(ex)
             out.append(("delta", obj))
             if plan.empty_choices and not final:
-                extra = {"usageMetadata": self.usage(ans, final=False), "modelVersion": ex.model, "responseId": self.response_id(ex)}
+                extra = {
+                    "usageMetadata": self.usage(ans, final=False),
+                    "modelVersion": ex.model,
+                    "responseId": self.response_id(ex),
+                }
                 out.append(("other", extra))
         if plan.error:
             out.append(("error", self.stream_error_obj()))
         elif not ans.deltas and plan.finish:  # nothing generated (e.g. max_tokens 0): one event with the finish
             obj = {
-                "candidates": [{"content": {"parts": [{"text": ""}], "role": "model"}, "finishReason": self.finish_value(ans), "index": 0}],
+                "candidates": [
+                    {
+                        "content": {"parts": [{"text": ""}], "role": "model"},
+                        "finishReason": self.finish_value(ans),
+                        "index": 0,
+                    }
+                ],
                 "usageMetadata": self.usage(ans),
                 "modelVersion": ex.model,
                 "responseId": self.response_id(ex),

@@ -74,27 +74,41 @@ _ERRORS: dict[str, tuple[int, str, Any, str]] = {
         "invalid_api_key",
         "Incorrect API key provided: {key}. You can find your API key at https://platform.openai.com/account/api-keys.",
     ),
-    "permission": (403, "request_forbidden", "unsupported_country_region_territory", "Country, region, or territory not supported"),
+    "permission": (
+        403,
+        "request_forbidden",
+        "unsupported_country_region_territory",
+        "Country, region, or territory not supported",
+    ),
     "not_found": (
         404,
         "invalid_request_error",
         "model_not_found",
         "The model `{model}` does not exist or you do not have access to it.",
     ),
-    "too_large": (413, "invalid_request_error", "request_too_large", "Request too large: the request body exceeds the maximum size."),
+    "too_large": (
+        413,
+        "invalid_request_error",
+        "request_too_large",
+        "Request too large: the request body exceeds the maximum size.",
+    ),
     "rate_limit": (
         429,
         "requests",
         "rate_limit_exceeded",
-        ("Rate limit reached for {model} in organization org-simulator on requests per min (RPM): Limit 3, Used 3, "
-        "Requested 1. Please try again in 1s. Visit https://platform.openai.com/account/rate-limits to learn more."),
+        (
+            "Rate limit reached for {model} in organization org-simulator on requests per min (RPM): Limit 3, Used 3, "
+            "Requested 1. Please try again in 1s. Visit https://platform.openai.com/account/rate-limits to learn more."
+        ),
     ),
     "quota": (
         429,
         "insufficient_quota",
         "insufficient_quota",
-        ("You exceeded your current quota, please check your plan and billing details. For more information on "
-        "this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."),
+        (
+            "You exceeded your current quota, please check your plan and billing details. For more information on "
+            "this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."
+        ),
     ),
     "server": (500, "server_error", None, "The server had an error while processing your request. Sorry about that!"),
     "bad_gateway": (502, "cf_bad_gateway", 502, "Bad gateway."),
@@ -129,7 +143,9 @@ class OpenAIChat(Family):
         return {"data": obj} if "wrapped_in_data" in ex.quirks else obj
 
     # --- errors --------------------------------------------------------------------------
-    def error(self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any) -> SimResponse:
+    def error(
+        self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any
+    ) -> SimResponse:
         default_status, etype, code, default_message = _ERRORS[kind]
         override = self.documented_error(ex, kind) if message is None else {}
         if override:
@@ -137,7 +153,11 @@ class OpenAIChat(Family):
             code = override.get("code", code)
             default_message = override.get("message", default_message).replace("{", "{{").replace("}", "}}")
         key = ex.extra.get("api_key") or "sk-simulator-key"
-        text = message if message is not None else default_message.format(model=ex.model or ex.contract.get("model", ""), key=_mask(key))
+        text = (
+            message
+            if message is not None
+            else default_message.format(model=ex.model or ex.contract.get("model", ""), key=_mask(key))
+        )
         body = {
             "error": {
                 "message": text,
@@ -154,16 +174,22 @@ class OpenAIChat(Family):
         if str(auth.get("header", "")).lower() == "authorization":
             return self.error(ex, "auth", message=_MISSING_KEY, code=None)
         name = auth.get("header") or auth.get("query")
-        return self.error(ex, "auth", message=f"Access denied: no valid API key was provided in {name}.", code="invalid_api_key")
+        return self.error(
+            ex, "auth", message=f"Access denied: no valid API key was provided in {name}.", code="invalid_api_key"
+        )
 
     def invalid_auth(self, ex: Exchange) -> SimResponse:
         return self.missing_auth(ex)
 
     def missing_header(self, ex: Exchange, name: str) -> SimResponse:
-        return self.error(ex, "invalid_request", message=f"Missing required header: '{name}'.", code="missing_required_header")
+        return self.error(
+            ex, "invalid_request", message=f"Missing required header: '{name}'.", code="missing_required_header"
+        )
 
     def invalid_header(self, ex: Exchange, name: str, value: str) -> SimResponse:
-        return self.error(ex, "invalid_request", message=f"Invalid value for header '{name}': '{value}'.", code="invalid_value")
+        return self.error(
+            ex, "invalid_request", message=f"Invalid value for header '{name}': '{value}'.", code="invalid_value"
+        )
 
     def not_found_url(self, ex: Exchange) -> SimResponse:
         return self.error(ex, "not_found", message=f"Invalid URL ({ex.request.method} {ex.url_path})", code=None)
@@ -178,7 +204,11 @@ class OpenAIChat(Family):
         if path == "model":
             return self.error(ex, "invalid_request", message="you must provide a model parameter")
         return self.error(
-            ex, "invalid_request", message=f"Missing required parameter: '{path}'.", param=path, code="missing_required_parameter"
+            ex,
+            "invalid_request",
+            message=f"Missing required parameter: '{path}'.",
+            param=path,
+            code="missing_required_parameter",
         )
 
     def wrong_type(self, ex: Exchange, path: str, kind: str, value: Any) -> SimResponse:
@@ -378,7 +408,13 @@ class OpenAIChat(Family):
             if groq and ex.stream_usage:
                 extra["x_groq"] = {
                     "id": "req_" + ex.seed[:26],
-                    "usage": {**usage, "queue_time": 0.01, "prompt_time": 0.002, "completion_time": 0.05, "total_time": 0.052},
+                    "usage": {
+                        **usage,
+                        "queue_time": 0.01,
+                        "prompt_time": 0.002,
+                        "completion_time": 0.05,
+                        "total_time": 0.052,
+                    },
                 }
             finish_delta: dict[str, Any] = {} if openai else {"content": ""}
             events.append(Event("tail", chunk([choice(finish_delta, self.finish_value(ans))], **extra)))

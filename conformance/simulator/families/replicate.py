@@ -36,8 +36,10 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     "quota": (
         429,
         "Insufficient credit",
-        ("You have insufficient credit to run this model. Go to https://replicate.com/account/billing#billing to "
-        "purchase credit. Once you purchase credit, please wait a few minutes before retrying."),
+        (
+            "You have insufficient credit to run this model. Go to https://replicate.com/account/billing#billing to "
+            "purchase credit. Once you purchase credit, please wait a few minutes before retrying."
+        ),
     ),
     "server": (500, "Internal Server Error", "An unexpected error occurred."),
     "bad_gateway": (502, "Bad Gateway", "The upstream server returned an invalid response."),
@@ -78,11 +80,17 @@ class Replicate(Family):
     stop_may_be_string = True
     two_step_stream = True
     # Replicate reports no finish reason; the prediction just succeeds
-    finish_values: ClassVar[dict[str, str]] = {"natural": "succeeded", "length": "succeeded", "stop_sequence": "succeeded"}
+    finish_values: ClassVar[dict[str, str]] = {
+        "natural": "succeeded",
+        "length": "succeeded",
+        "stop_sequence": "succeeded",
+    }
 
     # --- extra routes: GET urls.get / urls.stream ---------------------------------------
     @staticmethod
-    def match_get(contracts: dict[str, dict[str, Any]], request: SimRequest, host: str, path: str) -> tuple[str, str, dict[str, Any]] | None:
+    def match_get(
+        contracts: dict[str, dict[str, Any]], request: SimRequest, host: str, path: str
+    ) -> tuple[str, str, dict[str, Any]] | None:
         """(contract id, route kind, token data) for a GET of a prediction or its stream."""
         from ..contracts import split_url
 
@@ -105,13 +113,19 @@ class Replicate(Family):
         return None
 
     # --- errors --------------------------------------------------------------------------
-    def error(self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any) -> SimResponse:
+    def error(
+        self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any
+    ) -> SimResponse:
         default_status, title, detail = _ERRORS[kind]
         override = self.documented_error(ex, kind) if message is None else {}
         title = override.get("type", title)
         message = override.get("message", message)
         status = status or default_status
-        body: dict[str, Any] = {"title": info.get("title", title), "detail": message if message is not None else detail, "status": status}
+        body: dict[str, Any] = {
+            "title": info.get("title", title),
+            "detail": message if message is not None else detail,
+            "status": status,
+        }
         if "invalid_fields" in info:
             body["invalid_fields"] = info["invalid_fields"]
         return SimResponse(status, {"content-type": "application/problem+json"}, [dumps(body).encode("utf-8")])
@@ -139,11 +153,19 @@ class Replicate(Family):
 
         field = path.removeprefix("input.")
         expected = _JSON_KIND.get(kind, kind)
-        return self._invalid(ex, field, "invalid_type", f"Invalid type. Expected: {expected}, given: {json_type_name(value)}")
+        return self._invalid(
+            ex, field, "invalid_type", f"Invalid type. Expected: {expected}, given: {json_type_name(value)}"
+        )
 
     # --- request -------------------------------------------------------------------------
     def typed_fields(self, ex: Exchange) -> dict[str, str]:
-        return {"input": "object", "stream": "boolean", "webhook": "string", "input.prompt": "string", "input.system_prompt": "string"}
+        return {
+            "input": "object",
+            "stream": "boolean",
+            "webhook": "string",
+            "input.prompt": "string",
+            "input.system_prompt": "string",
+        }
 
     def validate(self, ex: Exchange) -> SimResponse | None:
         response = super().validate(ex)
@@ -185,12 +207,16 @@ class Replicate(Family):
     def token(self, ex: Exchange, ans: Answer) -> str:
         if ex.extra.get("token"):
             return ex.extra["token"]
-        return encode_token({"c": ex.contract_id, "k": ans.code_index, "e": len(ans.text), "p": ans.prompt_tokens, "m": ex.model})
+        return encode_token(
+            {"c": ex.contract_id, "k": ans.code_index, "e": len(ans.text), "p": ans.prompt_tokens, "m": ex.model}
+        )
 
     @staticmethod
     def answer_from_token(data: dict[str, Any]) -> Answer:
         text = full_reply(int(data.get("k", 0)))[: int(data.get("e", 0))]
-        return Answer(text=text, finish="natural", prompt_tokens=int(data.get("p", 0)), code_index=int(data.get("k", 0)))
+        return Answer(
+            text=text, finish="natural", prompt_tokens=int(data.get("p", 0)), code_index=int(data.get("k", 0))
+        )
 
     def prediction(self, ex: Exchange, ans: Answer, *, done: bool) -> dict[str, Any]:
         from ..contracts import split_url
@@ -261,4 +287,7 @@ class Replicate(Family):
 
     def stream_error_body(self, ex: Exchange) -> list[Event]:
         detail = {"detail": "Prediction failed: the model raised an error while generating output."}
-        return [Event("error", sse(dumps(detail), event="error")), Event("done", sse(dumps({"reason": "error"}), event="done"))]
+        return [
+            Event("error", sse(dumps(detail), event="error")),
+            Event("done", sse(dumps({"reason": "error"}), event="done")),
+        ]
