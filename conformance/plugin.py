@@ -268,7 +268,9 @@ def cell_context(
     else:
         from ailib.client import default_ssl_context
 
-        factory = lambda: httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())
+        def factory():
+            return httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())
+
     wire.clear()  # loading the cassette ran its recorded requests through the filter too
     return CellContext(
         runtime=runtime, http_client=factory, seen=wire, cassette=vcr, replaying=record_mode == "none", api_key=key

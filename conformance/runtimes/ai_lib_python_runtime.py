@@ -120,7 +120,7 @@ class AiLibPythonRuntime:
     def unavailable(self) -> str | None:
         try:
             import ai_lib_python  # noqa: F401
-        except Exception as exc:  # ImportError, or a broken install  # noqa: BLE001
+        except Exception as exc:  # ImportError, or a broken install
             return f"{DISTRIBUTION} cannot be imported ({type(exc).__name__}: {exc}); install it with {_INSTALL}"
         return None
 
@@ -133,7 +133,7 @@ class AiLibPythonRuntime:
 
         try:
             ProtocolManifest.model_validate(to_protocol(manifests.load(provider)))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return f"{DISTRIBUTION} cannot load the AI-Protocol manifest generated for {provider}: {type(exc).__name__}: {exc}"
         return None
 
@@ -188,7 +188,7 @@ class AiLibPythonRuntime:
             )
         except AiLibError as exc:
             return Outcome(error=_error(exc, _phase(exc, doing)))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return Outcome(error=foreign_error(DISTRIBUTION, exc, _phase(exc, doing), "ai_lib_python"))
         finally:
             if client is not None:
@@ -233,7 +233,7 @@ class AiLibPythonRuntime:
                     break
         except AiLibError as exc:
             outcome.error = _error(exc, _phase(exc, "reading the stream"))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             outcome.error = foreign_error(DISTRIBUTION, exc, _phase(exc, "reading the stream"), "ai_lib_python")
         finally:
             aclose = getattr(events, "aclose", None)

@@ -303,7 +303,7 @@ class Gemini(Family):
         last = len(ans.deltas) - 1
         for n, piece in enumerate(ans.deltas):
             if plan.error and n == plan.error_after:
-                return out + [("error", self.stream_error_obj())]
+                return [*out, ("error", self.stream_error_obj())]
             candidate: dict[str, Any] = {"content": {"parts": [{"text": piece}], "role": "model"}}
             final = n == last and plan.finish
             if final:
