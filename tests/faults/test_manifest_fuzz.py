@@ -523,6 +523,7 @@ def test_the_sources_load_and_are_usable():
     }
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=int(1200 * SCALE))
 @given(mutated())
 def test_mutated_manifest_is_a_manifest_or_a_manifest_error(case):
@@ -663,6 +664,7 @@ def load_bytes(scratch: Path, name: str, raw: bytes) -> manifests.Manifest | Non
         return None
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=int(800 * SCALE))
 @given(corrupted_file())
 def test_corrupted_file_is_a_manifest_or_a_manifest_error(scratch, case):
