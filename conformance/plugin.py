@@ -79,7 +79,6 @@ def _skip_absent_http_libraries() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     _skip_absent_http_libraries()
-    config.addinivalue_line("markers", "conformance_cell(provider, scenario): one cell of the capability matrix")
     config.stash[_RESULTS] = []
     config.stash[_RECORDED] = {}
     config.pluginmanager.register(_ResultsCollector(config.stash[_RESULTS]), "conformance-results")

@@ -45,7 +45,6 @@ from .base import Call, ErrorInfo, Outcome, apply_call
 from .support import environ, foreign_error, installed_version, where_in
 
 DISTRIBUTION = "ai-lib-python"
-PINNED = "1.2.0"
 _INSTALL = "pip install 'ailib[runtimes]'"
 
 #: where in ai-lib-python an exception was raised -> what it was doing

@@ -85,11 +85,6 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", lambda m: "_" + m.group(1).lower(), name)
 
 
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
-
-
 def _pick(obj: dict[str, Any], name: str) -> Any:
     """A field by its camelCase or snake_case name."""
     if name in obj:
