@@ -130,6 +130,11 @@ class _ProvenancePersister:
     def load_cassette(self, cassette_path: str, serializer: Any) -> Any:
         from vcr.persisters.filesystem import FilesystemPersister
 
+        live = live_mode.get(self.config)
+        if live is not None and live.records(Path(cassette_path)):
+            from vcr.cassette import CassetteNotFoundError
+
+            raise CassetteNotFoundError(cassette_path)  # start empty; the old file stays until the new one is saved
         return FilesystemPersister.load_cassette(cassette_path, serializer)
 
     def save_cassette(self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
@@ -196,8 +201,11 @@ def vcr_config(
         "match_on": ["method", "scheme", "host", "port", "path", "query"],
     }
     live = live_mode.get(request.config)
-    if live is not None and live.is_resumed(provider, scenario):
-        config["record_mode"] = record_mode = "none"  # recorded earlier in this live run: replay it
+    if live is not None:
+        # replay what this run recorded before an interruption; record the rest without
+        # pytest-recording's "rewrite", which deletes the old cassette before the call is made
+        resumed = live.is_resumed(provider, scenario)
+        config["record_mode"] = record_mode = "none" if resumed else "new_episodes"
     if record_mode == "none":  # replay writes nothing: capture requests, skip scrubbing
         config["before_record_request"] = capture_requests(wire)
         return config
@@ -282,7 +290,15 @@ def cell_context(
         factory = lambda: httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())
     wire.clear()  # loading the cassette ran its recorded requests through the filter too
     replaying = record_mode == "none" or (live is not None and live.is_resumed(provider, scenario))
-    return CellContext(runtime=runtime, http_client=factory, seen=wire, cassette=vcr, replaying=replaying, api_key=key)
+    return CellContext(
+        runtime=runtime,
+        http_client=factory,
+        seen=wire,
+        cassette=vcr,
+        replaying=replaying,
+        api_key=key,
+        recording_source="live" if live is not None else "simulated",
+    )
 
 
 # --- results ---------------------------------------------------------------------------

@@ -81,6 +81,7 @@ _LIVE_ONLY = ("--live-endpoint", "--live-endpoint-all", "--dry-run", "--live-max
 def configure(config: pytest.Config) -> None:
     """Register the live session when ``--live`` is given; refuse live options without it."""
     config.addinivalue_line("markers", "xdist_group(name): pytest-xdist --dist loadgroup runs a group on one worker")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds (e.g. the live rehearsal)")
     if not config.getoption("--live"):
         given = [o for o in _LIVE_ONLY if config.getoption(o)]
         if given:
@@ -140,8 +141,8 @@ class LiveSession:
             value = config.getoption(name)
             if value is not None and value < (0 if name == "--live-max-cells" else 1):
                 raise pytest.UsageError(f"{name} {value}: must be at least {0 if name == '--live-max-cells' else 1}")
-        if not config.getoption("--dry-run") and not config.getoption("--record-mode"):
-            config.option.record_mode = "rewrite"  # --live records; say --record-mode=once to keep cassettes
+        if not config.getoption("--dry-run") and config.getoption("--record-mode") in (None, "none"):
+            config.option.record_mode = "rewrite"  # --live records (each planned cell, see records())
         report = Path(config.getoption("--live-report"))
         self.directory = (report if report.is_absolute() else config.rootpath / report) / self.run_id
         self.journal = Journal(self.directory / "journal.jsonl")
@@ -150,6 +151,7 @@ class LiveSession:
         self.invocation = (workerinput or {}).get("testrunuid") or uuid.uuid4().hex[:12]
         self.started = time.time()
         self.plan: Plan | None = None
+        self._cells: dict[str, PlannedCell] = {}
         self.traffic: CellTraffic | None = None
         self.dry_run_lines: list[str] = []
 
@@ -183,6 +185,7 @@ class LiveSession:
         self.plan = plan = make_plan(
             cells, run_id=self.run_id, max_cells=config.getoption("--live-max-cells"), cassette=cassette_path
         )
+        self._cells = plan.by_name()
         if config.getoption("--dry-run"):
             self._dry_run(plan)
             config.hook.pytest_deselected(items=list(items))
@@ -232,7 +235,16 @@ class LiveSession:
     # --- one cell ----------------------------------------------------------------------
 
     def planned(self, provider: str, scenario: Scenario) -> PlannedCell | None:
-        return self.plan.by_name().get(f"{provider}/{scenario.id}") if self.plan else None
+        return self._cells.get(f"{provider}/{scenario.id}")
+
+    def records(self, path: Path) -> bool:
+        """``path`` is the cassette of a cell this process calls the provider for."""
+        try:
+            relative = path.relative_to(CASSETTES_DIR)
+        except ValueError:
+            return False
+        cell = self._cells.get(relative.with_suffix("").as_posix())
+        return cell is not None and cell.kind == "call"
 
     def is_resumed(self, provider: str, scenario: Scenario) -> bool:
         cell = self.planned(provider, scenario)
