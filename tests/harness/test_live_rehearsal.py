@@ -26,6 +26,7 @@ import pytest
 import yaml
 
 from conformance.cassettes import ReadableSerializer, read_provenance
+from conformance.live.rehearse import without_provider_keys
 from conformance.simulator import SimulatorServer, load_contracts
 
 pytestmark = pytest.mark.slow
@@ -64,12 +65,7 @@ DEADLINE = 120  # seconds for any one run: the rehearsal is bounded
 
 
 def _env(cassettes: Path) -> dict[str, str]:
-    from ailib import manifest as manifests
-
-    env = dict(os.environ)
-    for provider in manifests.available():  # a developer's real keys must not reach the rehearsal
-        for name in manifests.load(provider).env_vars():
-            env.pop(name, None)
+    env = without_provider_keys(dict(os.environ))  # a developer's real keys must not reach the rehearsal
     env.update({KEY_VARIABLES[p]: key for p, key in KEYS.items()})
     env["AILIB_CASSETTES_DIR"] = str(cassettes)
     return env
