@@ -25,7 +25,7 @@ from typing import Any
 from ailib import manifest as manifests
 
 from ..cassettes import read_provenance
-from ..contract import MISSING, dig, load_contracts
+from ..contract import dig, load_contracts
 from ..runtimes.base import Call
 from ..scenarios import Scenario, needs_cassette
 
@@ -127,7 +127,7 @@ def _max_tokens(provider: str, body: Any) -> int | None:
     if not name or not isinstance(body, dict):
         return None
     value = dig(body, str(name))
-    return value if isinstance(value, int) and value is not MISSING else None
+    return value if isinstance(value, int) else None
 
 
 def capture_requests(plan: Plan, runtime: Any, make_call: Callable[[PlannedCell, Callable[[], Any]], Call]) -> None:
