@@ -143,6 +143,8 @@ class _ProvenancePersister:
         import ailib
 
         live = live_mode.get(self.config)
+        if live is not None and not live.keeps_recording(Path(cassette_path)):
+            return
         block = provenance_block(
             "live" if live else "simulated", f"{self.config.getoption('--runtime')} {ailib.__version__}"
         )

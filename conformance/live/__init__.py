@@ -289,6 +289,25 @@ class LiveSession:
         traffic = self.traffic or CellTraffic()
         return {"endpoint": traffic.endpoint or "unknown (no request reached the network layer)", "run": self.run_id}
 
+    def keeps_recording(self, path: Path) -> bool:
+        """Whether to save what a cell recorded: not a 429 the run gave up waiting for (the
+        cassette it would replace stays, and resuming the run calls the cell again)."""
+        traffic = self.traffic or CellTraffic()
+        if traffic.gave_up is None:
+            return True
+        relative = path.relative_to(CASSETTES_DIR).with_suffix("")
+        self.journal.append(
+            {
+                "event": "not_recorded",
+                "cell": relative.as_posix(),
+                "run": self.run_id,
+                "invocation": self.invocation,
+                "time": time.time(),
+                "reason": traffic.gave_up,
+            }
+        )
+        return False
+
     def recorded(self, path: Path, text: str) -> None:
         """A cassette was written: journal it with what changed since the recording it replaced."""
         from ..report.recording_drift import compare_recordings
@@ -308,7 +327,6 @@ class LiveSession:
                 "time": time.time(),
                 "endpoint": traffic.endpoint,
                 "waits": traffic.waits,
-                "gave_up": traffic.gave_up,
                 "drift": drift.as_dict(),
             }
         )
@@ -350,9 +368,14 @@ class LiveSession:
             f"run {self.run_id}: {len(recorded)} cells recorded, {len(resumed)} replayed from earlier in the run, "
             f"{len(waits)} rate-limit waits ({sum(waits):g} s)"
         )
-        for e in recorded:
-            if e.get("gave_up"):
-                write(f"  {e['cell']}: {e['gave_up']}")
+        for e in entries:
+            if e["event"] == "not_recorded":
+                write(f"  not recorded, call again by resuming: {e['cell']}: {e['reason']}")
+        if self.plan is not None:
+            for kind, label in (("no_key", "no key"), ("over_budget", "over budget"), ("simulated", "fault scenarios")):
+                cells = self.plan.of_kind(kind)
+                if cells:
+                    write(f"skipped ({label}): {len(cells)} cells")
         write(f"journal: {self.journal.path}")
         if (self.directory / "drift.md").is_file():
             write(f"drift report: {self.directory / 'drift.md'}")

@@ -257,3 +257,22 @@ def test_live_rerecording_rehearsed_on_loopback(scratch: dict[str, Path]) -> Non
         return {(c["provider"], c["scenario"]): c["status"] for c in cells}
 
     assert statuses_of("replay") == statuses_of("simulated")
+
+
+def test_a_429_beyond_the_wait_limit_fails_the_cell_and_keeps_the_old_cassette(tmp_path: Path) -> None:
+    cassettes = tmp_path / "cassettes"
+    shutil.copytree(ROOT / "cassettes" / "deepseek", cassettes / "deepseek")
+    before = (cassettes / "deepseek" / "basic.yaml").read_bytes()
+    with SimulatorServer(load_contracts()) as server:
+        server.plan_faults("api.deepseek.com", "error_429")  # Retry-After: 1, more than the run will wait
+        run = _run(
+            [sys.executable, "-m", "pytest", "conformance/test_conformance.py", "-q", "-p", "no:xdist",
+             "-k", "deepseek-basic", "--live", "--live-endpoint-all", server.base_url, "--live-max-wait", "0.5",
+             "--live-run-id", RUN_ID, "--live-report", str(tmp_path / "live")],
+            _env(cassettes),
+        )  # fmt: skip
+        assert [resp.status for _, resp in server.log] == [429]
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert "not recorded, call again by resuming: deepseek/basic: 429 asked to wait 1 s" in run.stdout, run.stdout
+    assert (cassettes / "deepseek" / "basic.yaml").read_bytes() == before
+    assert [(e["event"], e["cell"]) for e in _journal(tmp_path / "live")] == [("not_recorded", "deepseek/basic")]
