@@ -29,9 +29,9 @@ from ..contract import dig, load_contracts
 from ..runtimes.base import Call
 from ..scenarios import Scenario, needs_cassette
 
-#: Assumed answer length of a request without max_tokens, for the estimate only: the
-#: scenarios' prompts ask for a greeting or one fact, answered in a sentence.
-UNCAPPED_ANSWER_TOKENS = 100
+#: Assumed answer length, for the estimate only: the scenarios' prompts ask for a greeting
+#: or one fact, answered in a sentence. The upper bound uses max_tokens where a request has it.
+ANSWER_TOKENS = 100
 
 
 @dataclass
@@ -50,7 +50,20 @@ class PlannedCell:
 
     @property
     def estimated_tokens(self) -> int:
-        return self.prompt_tokens + (self.max_tokens if self.max_tokens is not None else UNCAPPED_ANSWER_TOKENS)
+        answer = ANSWER_TOKENS if self.max_tokens is None else min(self.max_tokens, ANSWER_TOKENS)
+        return self.prompt_tokens + answer
+
+    @property
+    def most_tokens(self) -> int | None:
+        """At most this many tokens (prompt + max_tokens); None when the request sets no max_tokens."""
+        return None if self.max_tokens is None else self.prompt_tokens + self.max_tokens
+
+
+def _bound(cells: list[PlannedCell]) -> str:
+    bounds = [c.most_tokens for c in cells]
+    if any(b is None for b in bounds):
+        return f"no upper bound: {sum(b is None for b in bounds)} without max_tokens"
+    return f"at most {sum(b for b in bounds if b is not None)}"
 
 
 @dataclass
@@ -165,20 +178,20 @@ def render_plan(plan: Plan, endpoint_for: Callable[[str], str | None]) -> list[s
     calls = plan.of_kind("call")
     providers = list(dict.fromkeys(c.provider for c in calls))
     total = sum(c.estimated_tokens for c in calls)
-    lines.append(f"{len(calls)} cells would call {len(providers)} providers, about {total} tokens in all")
+    lines.append(
+        f"{len(calls)} cells would call {len(providers)} providers, about {total} tokens in all ({_bound(calls)})"
+    )
     for provider in providers:
         mine = [c for c in calls if c.provider == provider]
         variable, _ = key_variable(provider)
         where = endpoint_for(provider) or (mine[0].endpoint or "?")
         lines.append(
-            f"provider {provider}: {len(mine)} cells, about {sum(c.estimated_tokens for c in mine)} tokens, "
-            f"key from {variable}, endpoint {where}"
+            f"provider {provider}: {len(mine)} cells, about {sum(c.estimated_tokens for c in mine)} tokens "
+            f"({_bound(mine)}), key from {variable}, endpoint {where}"
         )
         for c in mine:
-            cap = (
-                str(c.max_tokens) if c.max_tokens is not None else f"none (provider default; ~{UNCAPPED_ANSWER_TOKENS})"
-            )
-            lines.append(f"  cell {c.name} max_tokens={cap} tokens~{c.estimated_tokens}")
+            cap = "none (the provider's default)" if c.max_tokens is None else str(c.max_tokens)
+            lines.append(f"  cell {c.name} max_tokens={cap} tokens~{c.estimated_tokens} ({_bound([c])})")
     skipped: dict[str, str] = {}
     for c in plan.of_kind("no_key"):
         skipped.setdefault(c.provider, key_variable(c.provider)[1])

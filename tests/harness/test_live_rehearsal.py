@@ -152,7 +152,7 @@ def test_live_rerecording_rehearsed_on_loopback(scratch: dict[str, Path]) -> Non
         assert dry.returncode in (0, 5), dry.stdout[-3000:]  # 5: every test deselected
         assert server.log == [], "the dry run sent requests"
         listed = {m[1]: m[2] for m in re.finditer(r"^  cell (\S+) max_tokens=(\S+)", dry.stdout, re.MULTILINE)}
-        providers = re.findall(r"^provider (\S+): \d+ cells, about \d+ tokens, key from (\S+), endpoint (\S+)$",
+        providers = re.findall(r"^provider (\S+): \d+ cells, about \d+ tokens \([^)]+\), key from (\S+), endpoint (\S+)$",
                                dry.stdout, re.MULTILINE)  # fmt: skip
         assert {p for p, _, _ in providers} == set(KEY_VARIABLES), dry.stdout
         assert all(KEY_VARIABLES[p] == var and url == endpoint for p, var, url in providers), providers
