@@ -16,8 +16,8 @@ spending money needs (see :mod:`.plan`, :mod:`.route`, :mod:`.journal`):
 ``--live-run-id ID``              name the run; the same id again resumes an interrupted run
 ``--live-report DIR``             where the run journal and drift report go (default reports/live)
 
-Under pytest-xdist, ``--dist loadgroup`` keeps each provider on one worker (cells carry
-``xdist_group(<provider>)``); every cell has its own cassette, so no two workers write one.
+Under pytest-xdist (``-n N``) each provider's cells run on one worker (:mod:`.scheduling`);
+every cell has its own cassette, so no two workers write one.
 """
 
 from __future__ import annotations
@@ -80,7 +80,6 @@ _LIVE_ONLY = ("--live-endpoint", "--live-endpoint-all", "--dry-run", "--live-max
 
 def configure(config: pytest.Config) -> None:
     """Register the live session when ``--live`` is given; refuse live options without it."""
-    config.addinivalue_line("markers", "xdist_group(name): pytest-xdist --dist loadgroup runs a group on one worker")
     config.addinivalue_line("markers", "slow: takes more than a few seconds (e.g. the live rehearsal)")
     if not config.getoption("--live"):
         given = [o for o in _LIVE_ONLY if config.getoption(o)]
@@ -171,6 +170,15 @@ class LiveSession:
         """xdist controller: every worker records under the controller's run id."""
         node.workerinput[_RUN_ID_INPUT] = self.run_id
 
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """xdist controller: each provider's cells to one worker."""
+        from ailib import manifest as manifests
+
+        from .scheduling import provider_scheduler
+
+        return provider_scheduler(config, log, manifests.available())
+
     @pytest.hookimpl(trylast=True)  # after -k / -m deselection: plan what will really run
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         from ..runner import cassette_path
@@ -192,7 +200,6 @@ class LiveSession:
             items[:] = []
             return
         for item, cell in zip(nodes, plan.cells, strict=True):
-            item.add_marker(pytest.mark.xdist_group(cell.provider))
             if cell.kind in ("simulated", "no_key", "over_budget"):
                 item.add_marker(pytest.mark.skip(reason=cell.reason or cell.kind))
             elif cell.kind == "call":
@@ -260,8 +267,8 @@ class LiveSession:
         cell = self.planned(provider, scenario)
         kind = cell.kind if cell else "offline"
         self.traffic = traffic = CellTraffic()
-        if kind == "resumed":
-            self._log(cell, "resumed")
+        if cell is not None and kind == "resumed":
+            self._log("resumed", cell.name)
         elif kind == "call":
             request.addfinalizer(self.slots.acquire(provider))
         return key, self._client_factory(provider, traffic)
@@ -295,17 +302,7 @@ class LiveSession:
         traffic = self.traffic or CellTraffic()
         if traffic.gave_up is None:
             return True
-        relative = path.relative_to(CASSETTES_DIR).with_suffix("")
-        self.journal.append(
-            {
-                "event": "not_recorded",
-                "cell": relative.as_posix(),
-                "run": self.run_id,
-                "invocation": self.invocation,
-                "time": time.time(),
-                "reason": traffic.gave_up,
-            }
-        )
+        self._log("not_recorded", path.relative_to(CASSETTES_DIR).with_suffix("").as_posix(), reason=traffic.gave_up)
         return False
 
     def recorded(self, path: Path, text: str) -> None:
@@ -318,30 +315,23 @@ class LiveSession:
         before = ReadableSerializer.deserialize(baseline.read_text(encoding="utf-8")) if baseline.is_file() else None
         drift = compare_recordings(provider, scenario, before, ReadableSerializer.deserialize(text))
         traffic = self.traffic or CellTraffic()
-        self.journal.append(
-            {
-                "event": "recorded",
-                "cell": f"{provider}/{scenario}",
-                "run": self.run_id,
-                "invocation": self.invocation,
-                "time": time.time(),
-                "endpoint": traffic.endpoint,
-                "waits": traffic.waits,
-                "drift": drift.as_dict(),
-            }
+        self._log(
+            "recorded", f"{provider}/{scenario}", endpoint=traffic.endpoint, waits=traffic.waits, drift=drift.as_dict()
         )
 
-    def _log(self, cell: PlannedCell | None, event: str) -> None:
-        if cell is not None:
-            self.journal.append(
-                {
-                    "event": event,
-                    "cell": cell.name,
-                    "run": self.run_id,
-                    "invocation": self.invocation,
-                    "time": time.time(),
-                }
-            )
+    def _log(self, event: str, cell: str, **details: Any) -> None:
+        """One journal line: what happened to which cell, in which run, attempt and process."""
+        self.journal.append(
+            {
+                "event": event,
+                "cell": cell,
+                "run": self.run_id,
+                "invocation": self.invocation,
+                "pid": os.getpid(),
+                "time": time.time(),
+                **details,
+            }
+        )
 
     # --- after the run -------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ to a scratch directory, gives every provider a made-up key, and runs the suite e
 live run (``--live``) with ``--live-endpoint-all`` pointing at the simulator. Real sockets,
 timeouts, 429 waits, scrubbing, provenance, the journal and the drift report all run; no
 request leaves the machine and the committed cassettes are not touched. Extra arguments go to
-pytest (``-k 'openai- or anthropic-'``, ``--dry-run``, ``--live-max-cells 20``, ``-n 2 --dist
-loadgroup``). ``--out DIR`` keeps the results in DIR (default: a new temporary directory).
+pytest (``-k 'openai- or anthropic-'``, ``--dry-run``, ``--live-max-cells 20``, ``-n 2``).
+``--out DIR`` keeps the results in DIR (default: a new temporary directory).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import pytest
 
 from conformance.live.plan import make_plan
 from conformance.live.route import CellTraffic, Endpoint, LiveRoute, ProviderSlots
+from conformance.live.scheduling import provider_of
 from conformance.report.recording_drift import compare_recordings
 from conformance.scenarios import load_scenarios
 
@@ -148,6 +149,17 @@ def test_a_slot_is_held_across_processes(tmp_path: Path) -> None:
     finally:
         holder.communicate("")  # the holder exits: its lock goes with it
     ProviderSlots(tmp_path, limit=1).acquire("openai", timeout=1)()
+
+
+# --- xdist scheduling ---------------------------------------------------------------------
+
+
+def test_a_cells_provider_is_read_from_its_test_id() -> None:
+    providers = ["open", "openai", "groq"]
+    assert provider_of("conformance/test_conformance.py::test_scenario[openai-stream_usage]", providers) == "openai"
+    assert provider_of("conformance/test_conformance.py::test_scenario[open-basic]", providers) == "open"
+    assert provider_of("conformance/test_cassettes.py::test_no_secret_in_cassettes", providers) is None
+    assert provider_of("conformance/test_conformance.py::test_scenario[mistral-basic]", providers) is None
 
 
 # --- the plan -------------------------------------------------------------------------------

@@ -182,10 +182,10 @@ def test_live_rerecording_rehearsed_on_loopback(scratch: dict[str, Path]) -> Non
         )
         before_resume = {cell: path.read_bytes() for cell, path in first.items()}
 
-        # 3. resume the run (two xdist workers, providers kept together); replicate is rate limited once.
+        # 3. resume the run on two xdist workers, each provider on one; replicate is rate limited once.
         server.plan_faults("api.replicate.com", "error_429")
         start = len(server.log)
-        resumed = _run(_args(*live, "-n", "2", "--dist", "loadgroup", "--matrix-report", str(scratch["matrix"])), env)
+        resumed = _run(_args(*live, "-n", "2", "--matrix-report", str(scratch["matrix"])), env)
         outputs += [resumed.stdout, resumed.stderr]
         assert resumed.returncode == 0, resumed.stdout[-4000:]
         sent = _sent_since(server, start)
@@ -196,10 +196,12 @@ def test_live_rerecording_rehearsed_on_loopback(scratch: dict[str, Path]) -> Non
         body = json.loads(ReadableSerializer.deserialize(path.read_text())["interactions"][0]["request"]["body"])
         assert str(_max_tokens_sent(body)) == listed[cell].replace("none", "None"), (cell, listed[cell], body)
     journal = _journal(report)
-    second_invocation = {e["invocation"] for e in journal if e["time"] > 0} - {
-        e["invocation"] for e in journal if e["cell"] in first and e["event"] == "recorded"
-    }
-    recorded_now = {e["cell"] for e in journal if e["event"] == "recorded" and e["invocation"] in second_invocation}
+    first_invocation = {e["invocation"] for e in journal if e["cell"] in first and e["event"] == "recorded"}
+    now = [e for e in journal if e["event"] == "recorded" and e["invocation"] not in first_invocation]
+    recorded_now = {e["cell"] for e in now}
+    workers = {provider: {e["pid"] for e in now if e["cell"].startswith(provider + "/")} for provider in KEY_VARIABLES}
+    assert all(len(pids) <= 1 for pids in workers.values()), f"a provider's cells ran on two workers: {workers}"
+    assert len({pid for pids in workers.values() for pid in pids}) == 2, "the resumed run did not use both workers"
     resumed_now = {e["cell"] for e in journal if e["event"] == "resumed"}
     assert recorded_now.isdisjoint(first), "the resumed run called a cell recorded before the interruption"
     assert recorded_now | set(first) == set(listed)
