@@ -144,7 +144,8 @@ def test_live_rerecording_rehearsed_on_loopback(scratch: dict[str, Path]) -> Non
 
     with SimulatorServer(load_contracts(), log_size=10_000) as server:
         endpoint = server.base_url
-        live = ["--live", "--live-endpoint-all", endpoint, "--live-run-id", RUN_ID, "--live-report", str(report)]
+        live = ["--live", "--live-endpoint-all", endpoint, "--live-run-id", RUN_ID, "--live-report", str(report),
+                "--live-timeout", "20"]  # fmt: skip
 
         # 1. the dry run: what would be sent, per provider; nothing is.
         dry = _run(_args(*live, "--dry-run", "-p", "no:xdist"), env)
