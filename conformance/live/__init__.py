@@ -80,7 +80,6 @@ _LIVE_ONLY = ("--live-endpoint", "--live-endpoint-all", "--dry-run", "--live-max
 
 def configure(config: pytest.Config) -> None:
     """Register the live session when ``--live`` is given; refuse live options without it."""
-    config.addinivalue_line("markers", "slow: takes more than a few seconds (e.g. the live rehearsal)")
     if not config.getoption("--live"):
         given = [o for o in _LIVE_ONLY if config.getoption(o)]
         if given:
