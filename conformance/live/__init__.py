@@ -94,6 +94,15 @@ def get(config: pytest.Config) -> LiveSession | None:
     return config.stash.get(_SESSION, None)
 
 
+#: The least value each numeric live option accepts.
+_MINIMUMS: dict[str, float] = {
+    "--live-max-cells": 0,
+    "--live-concurrency": 1,
+    "--live-max-wait": 0,
+    "--live-timeout": 0.1,
+}
+
+
 def _parse_endpoints(config: pytest.Config) -> tuple[dict[str, Endpoint], Endpoint | None]:
     from ailib import manifest as manifests
 
@@ -135,10 +144,10 @@ class LiveSession:
         self.config = config
         self.endpoints, self.endpoint_all = _parse_endpoints(config)
         self.run_id = _run_id(config)
-        for name in ("--live-max-cells", "--live-concurrency"):
+        for name, least in _MINIMUMS.items():
             value = config.getoption(name)
-            if value is not None and value < (0 if name == "--live-max-cells" else 1):
-                raise pytest.UsageError(f"{name} {value}: must be at least {0 if name == '--live-max-cells' else 1}")
+            if value is not None and value < least:
+                raise pytest.UsageError(f"{name} {value}: must be at least {least}")
         if not config.getoption("--dry-run") and config.getoption("--record-mode") in (None, "none"):
             config.option.record_mode = "rewrite"  # --live records (each planned cell, see records())
         report = Path(config.getoption("--live-report"))

@@ -198,6 +198,7 @@ def test_the_plan_skips_faults_missing_keys_and_what_is_over_budget(
     [
         (["--live", "--live-endpoint", "nosuch=http://127.0.0.1:1"], "unknown provider 'nosuch'"),
         (["--dry-run"], "--dry-run only apply with --live"),
+        (["--live", "--live-concurrency", "0"], "--live-concurrency 0: must be at least 1"),
     ],
 )
 def test_bad_live_options_are_usage_errors(args: list[str], message: str) -> None:
