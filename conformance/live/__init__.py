@@ -210,8 +210,6 @@ class LiveSession:
         for item, cell in zip(nodes, plan.cells, strict=True):
             if cell.kind in ("simulated", "no_key", "over_budget"):
                 item.add_marker(pytest.mark.skip(reason=cell.reason or cell.kind))
-            elif cell.kind == "call":
-                self._snapshot_baseline(cell)
 
     def _dry_run(self, plan: Plan) -> None:
         from ailib import manifest as manifests
@@ -277,8 +275,9 @@ class LiveSession:
         self.traffic = traffic = CellTraffic()
         if cell is not None and kind == "resumed":
             self._log("resumed", cell.name)
-        elif kind == "call":
+        elif cell is not None and kind == "call":
             request.addfinalizer(self.slots.acquire(provider))
+            self._snapshot_baseline(cell)  # the cassette is still the old one: it is replaced when saved
         return key, self._client_factory(provider, traffic)
 
     def _client_factory(self, provider: str, traffic: CellTraffic) -> Callable[[], Any]:
