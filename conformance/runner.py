@@ -71,6 +71,8 @@ class CellContext:
     replaying: bool
     api_key: str
     max_retries: int = 0
+    #: what a cassette recorded in this test will say it came from (``simulated`` / ``live``)
+    recording_source: str = "simulated"
 
 
 def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
@@ -266,8 +268,11 @@ def _judge(
         if "same_text_as" in scenario.expect:
             problems += _same_text(provider, scenario, family, outcome)
     result.response_fields = _response_fields(body, scenario.stream)
-    provenance = read_provenance(path) if path.is_file() else None
-    result.evidence = (provenance or {}).get("source")
+    if not ctx.replaying and getattr(cassette, "dirty", False):  # recorded now: saved only after the test
+        result.evidence = ctx.recording_source
+    else:
+        provenance = read_provenance(path) if path.is_file() else None
+        result.evidence = (provenance or {}).get("source")
     error = outcome.error
     if problems and error is not None and error.error_class is None and not any(error.message in p for p in problems):
         # an unclassified error (often an exception inside the runtime): say what it was
