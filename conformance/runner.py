@@ -96,6 +96,10 @@ def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
     if reason:
         result.status, result.detail = "unsupported", reason
         return result
+    lacking = runtime_lacks(ctx.runtime, scenario)
+    if lacking and needs_cassette(manifest, scenario):
+        result.status, result.detail = "unsupported", lacking
+        return result
     if not needs_cassette(manifest, scenario):
         return _unsupported(provider, scenario, manifest, ctx, call, result)
     path = cassette_path(provider, scenario.id)
@@ -119,6 +123,17 @@ def runtime_blocked(runtime: Runtime, provider: str) -> str | None:
         if reason:
             return f"not run: runtime {name} {what}: {reason}"
     return None
+
+
+def runtime_lacks(runtime: Runtime, scenario: Scenario) -> str | None:
+    """Why ``runtime`` has no API for what ``scenario`` needs (e.g. tools), or None. Optional
+    in the Runtime protocol: ``lacks(scenario) -> str | None``."""
+    lacks = getattr(runtime, "lacks", None)
+    if lacks is None:
+        return None
+    reason = lacks(scenario)
+    name = getattr(runtime, "name", type(runtime).__name__)
+    return f"runtime {name} has no API for this: {reason}" if reason else None
 
 
 _LOOP: asyncio.AbstractEventLoop | None = None
@@ -164,6 +179,9 @@ def _call(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContex
         via=scenario.via,
         http_client=ctx.http_client,
         max_retries=scenario.max_retries,
+        tools=list(scenario.tools),
+        tool_choice=scenario.tool_choice,
+        response_format=scenario.response_format,
     )
 
 
