@@ -133,7 +133,7 @@ def runtime_lacks(runtime: Runtime, scenario: Scenario) -> str | None:
         return None
     reason = lacks(scenario)
     name = getattr(runtime, "name", type(runtime).__name__)
-    return f"runtime {name} has no API for this: {reason}" if reason else None
+    return f"not judged with runtime {name}: {reason}" if reason else None
 
 
 _LOOP: asyncio.AbstractEventLoop | None = None

@@ -124,6 +124,17 @@ class AiLibPythonRuntime:
             return f"{DISTRIBUTION} cannot be imported ({type(exc).__name__}: {exc}); install it with {_INSTALL}"
         return None
 
+    def lacks(self, scenario: Any) -> str | None:
+        """Tool and structured-output scenarios are not run through this runtime (yet)."""
+        if scenario.response_format is not None:
+            return f"{DISTRIBUTION} 1.2.0's ChatRequestBuilder has no response-format or JSON-mode method"
+        if scenario.tools:
+            return (
+                f"this adapter does not map {DISTRIBUTION}'s tool API (ToolDefinition, ToolChoice, "
+                "ContentBlock.tool_use history turns, tool-call stream events) yet"
+            )
+        return None
+
     def supports(self, provider: str) -> str | None:
         from ai_lib_python.protocol.manifest import ProtocolManifest
 
