@@ -61,8 +61,8 @@ class Extraction:
     #: tool calls (a list, or one object) in this response or stream event; ``None`` when the
     #: manifest names none, so the stream loop skips tool handling with one test
     tool_calls: paths.Getter | None = None
-    #: the event-level index of the tool call an event continues (Anthropic, Cohere)
-    tool_index: paths.Getter = paths._none
+    #: the event-level index of the tool call an event continues (Anthropic, Cohere); None: none
+    tool_index: paths.Getter | None = None
     #: this event completes the tool call at ``tool_index``
     tool_end: bool = False
 
@@ -285,7 +285,7 @@ def _extraction(spec: dict[str, Any], file: str, where: str) -> Extraction:
         text=bool(spec.get("text", False)),
         finish_default=spec.get("finish_default"),
         tool_calls=getter("tool_calls", tool_calls, where) if tool_calls else None,
-        tool_index=getter("tool_index", spec.get("tool_index"), where),
+        tool_index=getter("tool_index", spec.get("tool_index"), where) if spec.get("tool_index") else None,
         tool_end=bool(spec.get("tool_end", False)),
     )
 

@@ -53,6 +53,7 @@ class StreamDecoder:
         loads: Callable[[Any], Any] = json.loads,
         redact: Callable[[str], str] | None = None,
         tool_piece: PieceReader | None = None,
+        tool_calls: type[ToolCallAccumulator] = ToolCallAccumulator,
     ) -> None:
         self._sse = SSEDecoder()
         self._routes = manifest.routes
@@ -67,6 +68,7 @@ class StreamDecoder:
         self._redact = redact
         self._provider = manifest.id
         self._tool_piece = tool_piece
+        self._tool_calls = tool_calls
         #: made at the first tool-call piece: a stream without tool calls never builds one
         self.tools: ToolCallAccumulator | None = None
         self.usage: dict[str, int] = {}
@@ -160,11 +162,15 @@ class StreamDecoder:
                     thought = as_text(thought)
                 if thought:
                     out.append(StreamingEvent(_REASONING, ContentDelta(thought)))
-            if route.tool_calls is not None:
-                items = route.tool_calls(obj)
+            get_calls = route.tool_calls
+            if get_calls is not None:
+                items = get_calls(obj)
                 if items:
-                    self._tool_calls(items, route.tool_index(obj), out)
-            if route.tool_end and self.tools is not None:
+                    tools = self.tools or self._start_tools()
+                    if tools is not None:
+                        get_index = route.tool_index
+                        tools.feed(items, get_index(obj) if get_index is not None else None, out)
+            if route.tool_end and self.tools is not None and route.tool_index is not None:
                 self.tools.end(route.tool_index(obj), out)
             finish = route.finish_reason(obj) or route.finish_default
             if finish:
@@ -181,13 +187,11 @@ class StreamDecoder:
                 self.ended = True
         return out
 
-    def _tool_calls(self, items: Any, index: Any, out: list[StreamingEvent]) -> None:
-        tools = self.tools
-        if tools is None:
-            if self._tool_piece is None:
-                return
-            tools = self.tools = ToolCallAccumulator(self._tool_piece)
-        tools.feed(items, index, out)
+    def _start_tools(self) -> ToolCallAccumulator | None:
+        if self._tool_piece is None:
+            return None
+        self.tools = self._tool_calls(self._tool_piece)
+        return self.tools
 
     def _bad_json(self, data: str) -> None:
         if self._redact is not None:  # redact before cutting: a cut key would no longer match

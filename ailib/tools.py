@@ -44,18 +44,22 @@ def _str(value: Any) -> str | None:
 
 
 def openai_piece(item: Any) -> Piece | None:
-    """OpenAI chat (and Cohere v2): ``{"index", "id", "type": "function", "function": {"name", "arguments"}}``."""
+    """OpenAI chat (and Cohere v2): ``{"index", "id", "type": "function", "function": {"name", "arguments"}}``.
+    On the per-event path of every tool stream: lookups inline, no helper calls."""
     if item.__class__ is not dict:
         return None
     function = item.get("function")
     if function.__class__ is not dict:
         return None
     index = item.get("index")
+    call_id = item.get("id")
+    name = function.get("name")
+    arguments = function.get("arguments")
     return (
         index if index.__class__ is int else None,
-        _str(item.get("id")),
-        _str(function.get("name")),
-        _text(function.get("arguments")),
+        call_id if call_id.__class__ is str else None,
+        name if name.__class__ is str else None,
+        arguments if arguments is None or arguments.__class__ is str else json.dumps(arguments),
         False,
     )
 
@@ -120,23 +124,30 @@ class ToolCallAccumulator:
 
     def feed(self, items: Any, event_index: Any, out: list[StreamingEvent]) -> None:
         for item in items if items.__class__ is list else (items,):
-            part = self._piece(item)
-            if part is None:
-                continue
-            index, call_id, name, arguments, whole = part
-            if index is None and event_index.__class__ is int:
-                index = event_index
+            self._one(item, event_index, out)
+
+    def _one(self, item: Any, event_index: Any, out: list[StreamingEvent]) -> None:
+        part = self._piece(item)
+        if part is None:
+            return
+        index, call_id, name, arguments, whole = part
+        if index is None and event_index.__class__ is int:
+            index = event_index
+        call = self._by_index.get(index) if index is not None and not whole else None
+        if call is None or (call_id and call.id and call_id != call.id):
             call = self._call(index, call_id, whole)
-            if call_id and call.id is None:
+        if call_id or name:
+            if call.id is None:
                 call.id = call_id
-            if name and call.name is None:
+            if call.name is None:
                 call.name = name
-            if arguments:
-                call.parts.append(arguments)
-            if call_id or name or arguments:
-                out.append(StreamingEvent(_DELTA, ToolCallDelta(call.ordinal, call_id, name, arguments or "")))
-            if whole:
-                self._deliver(call, out)
+        elif not arguments:
+            return  # an empty piece (Anthropic's first partial_json ""): nothing to tell
+        if arguments:
+            call.parts.append(arguments)
+        out.append(StreamingEvent(_DELTA, ToolCallDelta(call.ordinal, call_id, name, arguments or "")))
+        if whole:
+            self._deliver(call, out)
 
     def _call(self, index: int | None, call_id: str | None, whole: bool) -> _Pending:
         if not whole:
@@ -174,3 +185,28 @@ class ToolCallAccumulator:
     def _deliver(call: _Pending, out: list[StreamingEvent]) -> None:
         call.done = True
         out.append(StreamingEvent(_CALL, ToolCall(call.id, call.name, raw_arguments="".join(call.parts))))
+
+
+class OpenAIToolCalls(ToolCallAccumulator):
+    """OpenAI-shaped calls (OpenAI chat, Cohere v2). Almost every piece of a stream is more
+    arguments for a call already started (``{"index", "function": {"arguments"}}``, Cohere's
+    index on the event): that piece is read here directly, the rest goes the general way.
+    This keeps a tool-call fragment about as cheap as a text delta."""
+
+    __slots__ = ()
+
+    def feed(self, items: Any, event_index: Any, out: list[StreamingEvent]) -> None:
+        by_index = self._by_index
+        for item in items if items.__class__ is list else (items,):
+            if item.__class__ is dict and "id" not in item:
+                function = item.get("function")
+                if function.__class__ is dict and "name" not in function:
+                    index = item.get("index", event_index)
+                    call = by_index.get(index) if index.__class__ is int else None
+                    arguments = function.get("arguments")
+                    if call is not None and arguments.__class__ is str:
+                        if arguments:
+                            call.parts.append(arguments)
+                            out.append(StreamingEvent(_DELTA, ToolCallDelta(call.ordinal, None, None, arguments)))
+                        continue
+            self._one(item, event_index, out)

@@ -28,7 +28,7 @@ from ..errors import (
 from ..manifest import Manifest
 from ..paths import PathConflict, set_path
 from ..stream import StreamDecoder, as_text
-from ..tools import PieceReader, calls_of
+from ..tools import PieceReader, ToolCallAccumulator, calls_of
 from ..types import ChatResponse, Message, MessageRole, ResponseFormat, Tool, ToolCall, Usage
 
 
@@ -101,6 +101,8 @@ class Codec:
     family = ""
     #: How one tool call looks in this family (see :mod:`ailib.tools`); None: no tool calls.
     tool_piece: PieceReader | None = None
+    #: puts streamed tool-call pieces together (a family may bring a faster one for its shape)
+    tool_calls: type[ToolCallAccumulator] = ToolCallAccumulator
     #: a tool result names its call by id (Gemini's calls may have none: it matches by position)
     tool_ids_required = True
     #: Removes the API key from provider text before it goes into an error; set by the Transport.
@@ -362,4 +364,4 @@ class Codec:
         return provider_error(self.manifest, body, status, raw_text=raw_text, retry_after=retry_after)
 
     def stream_decoder(self, loads: Callable[[Any], Any] = json.loads) -> StreamDecoder:
-        return StreamDecoder(self.manifest, self.error, loads, self.redact, self.tool_piece)
+        return StreamDecoder(self.manifest, self.error, loads, self.redact, self.tool_piece, self.tool_calls)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..tools import openai_piece
+from ..tools import OpenAIToolCalls, openai_piece
 from ..types import Message, MessageRole, ResponseFormat, Tool
 from .base import Codec
 
@@ -19,6 +19,7 @@ from .base import Codec
 class OpenAIChatCodec(Codec):
     family = "openai-chat"
     tool_piece = staticmethod(openai_piece)
+    tool_calls = OpenAIToolCalls
 
     def encode_messages(self, messages: list[Message], body: dict[str, Any]) -> None:
         roles = self._roles
