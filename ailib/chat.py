@@ -90,6 +90,10 @@ class ChatRequestBuilder:
             raise ParameterError("json_schema must be a JSON Schema object (a dict)", provider=self._client.provider)
         if not isinstance(name, str) or not name:
             raise ParameterError("response_format name must be a non-empty string", provider=self._client.provider)
+        try:
+            json.dumps(json_schema, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ParameterError(f"json_schema is not JSON data: {exc}", provider=self._client.provider) from None
         self._response_format = ResponseFormat(json_schema, name, bool(strict))
         return self
 

@@ -32,12 +32,25 @@ class Tool:
     parameters: Mapping[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
 
     def __post_init__(self) -> None:
+        from .errors import ParameterError
+
         if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"Tool name must be a non-empty string, got {self.name!r:.60}")
+            raise ParameterError(f"Tool name must be a non-empty string, got {self.name!r:.60}")
         if not isinstance(self.description, str):
-            raise TypeError(f"Tool {self.name!r}: description must be a string")
+            raise ParameterError(f"Tool {self.name!r}: description must be a string")
         if not isinstance(self.parameters, Mapping):
-            raise TypeError(f"Tool {self.name!r}: parameters must be a JSON Schema object (a dict)")
+            raise ParameterError(f"Tool {self.name!r}: parameters must be a JSON Schema object (a dict)")
+        _check_json(self.parameters, f"Tool {self.name!r}: parameters")
+
+
+def _check_json(value: Any, what: str) -> None:
+    """``value`` must be JSON data: it is sent as is, and a set or a NaN would fail late."""
+    from .errors import ParameterError
+
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ParameterError(f"{what} is not JSON data: {exc}") from None
 
 
 _UNPARSED: Any = object()
@@ -63,7 +76,10 @@ class ToolCall:
         self.name = name
         if arguments is not None:
             self._arguments: Any = dict(arguments)
-            self.raw_arguments = raw_arguments if raw_arguments is not None else json.dumps(self._arguments)
+            if raw_arguments is None:
+                _check_json(self._arguments, f"ToolCall {name!r}: arguments")
+                raw_arguments = json.dumps(self._arguments)
+            self.raw_arguments = raw_arguments
         else:
             self._arguments = _UNPARSED
             self.raw_arguments = raw_arguments if raw_arguments is not None else ""
@@ -104,7 +120,7 @@ def parse_arguments(raw: str, tool: str | None) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the parser's depth
         raise ToolArgumentsError(
             f"tool call {tool!r}: arguments are not valid JSON ({exc}): {raw[:80]!r}",
             raw_arguments=raw,

@@ -315,7 +315,7 @@ class Codec:
     def parse_json(self, text: str) -> Any:
         try:
             return json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise OutputJSONError(
                 f"{self.provider}: structured output is not valid JSON ({exc}): {self.redact(text)[:80]!r}",
                 raw_text=text,

@@ -634,3 +634,65 @@ def test_tool_call_value_semantics():
     assert call == ToolCall("c1", "f", raw_arguments='{"a": 1}')
     assert repr(call) == "ToolCall(id='c1', name='f', arguments={'a': 1})"
     assert "invalid JSON" in repr(ToolCall("c", "f", raw_arguments="{"))
+
+
+async def test_pieces_that_repeat_id_and_name_continue_one_call(make_client):
+    """AI-Protocol compliance cases str-007 / str-008 (tests/compliance/cases/04-streaming/
+    tool-accumulation.yaml in ailib-official/ai-protocol): every piece repeats index, id and
+    name; the arguments are assembled into one call."""
+    pieces = ['{"query":"', 'AI protocol","limit":', "10}"]
+    events = [
+        chunk(
+            {
+                "tool_calls": [
+                    {"index": 0, "id": "call_abc", "type": "function", "function": {"name": "search", "arguments": p}}
+                ]
+            }
+        )
+        for p in pieces
+    ]
+    body = sse_body([*map(data_event, events), data_event(chunk({}, "tool_calls")), "data: [DONE]"])
+    client, _ = await make_client("openai/gpt-4o", sse_response(body))
+    got = await collect(client.chat().user("x").tools([Tool("search")]).stream())
+    calls = [e.as_tool_call for e in got if e.is_tool_call]
+    assert len(calls) == 1
+    assert (calls[0].id, calls[0].name, calls[0].raw_arguments) == (
+        "call_abc",
+        "search",
+        '{"query":"AI protocol","limit":10}',
+    )
+    assert calls[0].arguments == {"query": "AI protocol", "limit": 10}
+
+
+def test_hostile_tool_inputs_are_typed_errors():
+    with pytest.raises(ParameterError, match="non-empty string"):
+        Tool("")
+    with pytest.raises(ParameterError, match="not JSON data"):
+        Tool("f", "", {"type": "object", "enum": {1, 2}})
+    with pytest.raises(ParameterError, match="not JSON data"):
+        ToolCall("c", "f", {"x": float("nan")})
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ToolArgumentsError):
+        ToolCall("c", "f", raw_arguments=deep).arguments  # noqa: B018
+    assert ParameterError.__mro__[1].__name__ == "AiLibError"
+
+
+async def test_hostile_tool_call_shapes_in_answers(make_client):
+    weird = [
+        "not a call",
+        {"id": 5, "function": "nope"},
+        {"id": "c", "type": "function", "function": {"name": "f", "arguments": {"a": 1}}},  # an object, not text
+        {"id": "d", "type": "function", "function": {"name": "g", "arguments": 7}},
+    ]
+    client, _ = await make_client("openai/gpt-4o", json_response(200, openai_completion({"tool_calls": weird})))
+    response = await client.chat().user("x").tools([WEATHER]).execute()
+    assert [(c.id, c.name) for c in response.tool_calls] == [("c", "f"), ("d", "g")]
+    assert response.tool_calls[0].arguments == {"a": 1}
+    with pytest.raises(ToolArgumentsError, match="not an object"):
+        response.tool_calls[1].arguments  # noqa: B018
+
+
+async def test_response_format_schema_must_be_json(make_client):
+    client, _ = await make_client("openai/gpt-4o", json_response(200, {}))
+    with pytest.raises(ParameterError, match="not JSON data"):
+        client.chat().user("x").response_format(json_schema={"type": "object", "x": object()})
