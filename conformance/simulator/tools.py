@@ -208,7 +208,9 @@ def _openai(family: Any, ex: Any, ans: Answer, calls: list[SimCall], out: int) -
     usage = {"prompt_tokens": ans.prompt_tokens, "completion_tokens": out, "total_tokens": ans.prompt_tokens + out}
     wire = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.text}} for c in calls]
     if not ex.stream:
-        message = {"role": "assistant", "content": None, "tool_calls": wire}
+        message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": wire}
+        if family.is_openai(ex):
+            message.update(refusal=None, annotations=[])
         body = {
             "id": cid,
             "object": "chat.completion",
@@ -217,12 +219,30 @@ def _openai(family: Any, ex: Any, ans: Answer, calls: list[SimCall], out: int) -
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
             "usage": usage,
         }
+        if family.is_openai(ex):
+            body["service_tier"] = "default"
+        body["system_fingerprint"] = "fp_" + ex.seed[-10:]
         return [dumps(family.wrap(ex, body)).encode("utf-8")]
 
+    openai = family.is_openai(ex)
+    mode, _ = ex.usage_mode
+    written = [0]
+
     def chunk(delta: dict[str, Any] | None, finish_reason: str | None = None, **extra: Any) -> bytes:
+        """A chunk with the keys the family's text chunks carry (OpenAI's own: service_tier,
+        usage null on every chunk when usage was asked for, obfuscation padding)."""
         obj: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": ex.model}
-        obj["choices"] = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish_reason}]
+        if openai:
+            obj["service_tier"] = "default"
+        obj["system_fingerprint"] = "fp_" + ex.seed[-10:]
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+        obj["choices"] = [] if delta is None else [choice]
+        if ex.stream_usage and mode == "on_request" and "usage" not in extra:
+            obj["usage"] = None
         obj.update(extra)
+        if openai:
+            obj["obfuscation"] = alnum_id(ex.seed + str(written[0]), 4 + written[0] % 9)
+        written[0] += 1
         return sse(dumps(family.wrap(ex, obj)))
 
     in_finish = "usage_in_finish_chunk" in ex.quirks
@@ -232,14 +252,19 @@ def _openai(family: Any, ex: Any, ans: Answer, calls: list[SimCall], out: int) -
         finish_extra["usage"] = usage
     if ex.stream_usage and groq:
         finish_extra["x_groq"] = {"id": "req_" + ex.seed[:26], "usage": usage}
-    events = [chunk({"role": "assistant", "content": None})]
     if _whole_calls(ex):
+        events = [chunk({"role": "assistant", "content": ""})]
         whole = [{"id": c.id, "function": {"name": c.name, "arguments": c.text}} for c in calls]
         events.append(chunk({"tool_calls": whole}, finish, **finish_extra))
     else:
+        events = []
         for i, c in enumerate(calls):
             first = {"index": i, "id": c.id, "type": "function", "function": {"name": c.name, "arguments": ""}}
-            events.append(chunk({"tool_calls": [first]}))
+            # the first call starts in the role chunk (openai__chat_stream_forced_toolcall)
+            head: dict[str, Any] = {"tool_calls": [first]}
+            if i == 0:
+                head = {"role": "assistant", "content": None, **head, **({"refusal": None} if openai else {})}
+            events.append(chunk(head))
             events += [chunk({"tool_calls": [{"index": i, "function": {"arguments": f}}]}) for f in fragments(c.text)]
         events.append(chunk({}, finish, **finish_extra))
     if ex.stream_usage and not in_finish and not groq:
@@ -255,14 +280,21 @@ def _anthropic(family: Any, ex: Any, ans: Answer, calls: list[SimCall], out: int
     content_block_stop per block, then message_delta stop_reason tool_use
     (anthropic__messages_stream_forced_tool_use)."""
     msg_id = "msg_01" + alnum_id(ex.seed, 22)
-    usage = {"input_tokens": ans.prompt_tokens, "output_tokens": out}
+    cache = {"cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+    usage = {"input_tokens": ans.prompt_tokens, **cache, "output_tokens": out}
+    # Left to choose, Claude says what it does before the calls (a text block first:
+    # anthropic__messages_nonstream_text_and_tool_use, anthropic__messages_stream_tool_use_ruby);
+    # a forced call comes alone (anthropic__messages_stream_forced_tool_use).
+    choice = read_offer("anthropic-messages", ex.body).choice
+    preface = "I'll look that up." if choice == "auto" else None
+    tool_use = [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in calls]
     if not ex.stream:
         body = {
             "id": msg_id,
             "type": "message",
             "role": "assistant",
             "model": ex.model,
-            "content": [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in calls],
+            "content": ([{"type": "text", "text": preface}] if preface else []) + tool_use,
             "stop_reason": "tool_use",
             "stop_sequence": None,
             "usage": usage,
@@ -270,9 +302,20 @@ def _anthropic(family: Any, ex: Any, ans: Answer, calls: list[SimCall], out: int
         return [dumps(body).encode("utf-8")]
     ev = family.event
     start = {"id": msg_id, "type": "message", "role": "assistant", "model": ex.model, "content": [],
-             "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": ans.prompt_tokens, "output_tokens": 1}}  # fmt: skip
+             "stop_reason": None, "stop_sequence": None,
+             "usage": {"input_tokens": ans.prompt_tokens, **cache, "output_tokens": 1}}  # fmt: skip
     events = [ev("message_start", {"type": "message_start", "message": start})]
-    for i, c in enumerate(calls):
+    first = 0
+    if preface:
+        first = 1
+        text = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+        events += [ev("content_block_start", text), ev("ping", {"type": "ping"})]
+        for piece in preface.split(" "):
+            delta = {"type": "text_delta", "text": piece if piece == preface.split(" ")[0] else " " + piece}
+            events.append(ev("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}))
+        events.append(ev("content_block_stop", {"type": "content_block_stop", "index": 0}))
+    for n, c in enumerate(calls):
+        i = first + n  # the content block's index, counted over text blocks too
         block = {"type": "tool_use", "id": c.id, "name": c.name, "input": {}}
         events.append(ev("content_block_start", {"type": "content_block_start", "index": i, "content_block": block}))
         for piece in ["", *fragments(c.text)]:
