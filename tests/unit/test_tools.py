@@ -16,7 +16,7 @@ import json
 import pytest
 from unit_support import collect, contents, data_event, json_response, sse_body, sse_response
 
-from ailib import Message, Tool, ToolCall
+from ailib import ManifestError, Message, Tool, ToolCall
 from ailib.errors import OutputJSONError, ParameterError, ToolArgumentsError, UnsupportedError
 
 WEATHER = Tool(
@@ -696,3 +696,63 @@ async def test_response_format_schema_must_be_json(make_client):
     client, _ = await make_client("openai/gpt-4o", json_response(200, {}))
     with pytest.raises(ParameterError, match="not JSON data"):
         client.chat().user("x").response_format(json_schema={"type": "object", "x": object()})
+
+
+# --- the manifest side --------------------------------------------------------------------
+
+
+def _openai_manifest() -> dict:
+    import yaml
+
+    from ailib.manifest import default_manifests_dir
+
+    return yaml.safe_load((default_manifests_dir() / "openai.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("edit", "path", "word"),
+    [
+        (lambda d: d["tools"]["choice"].update(forced="any"), "$.tools.choice", "forced"),
+        (lambda d: d["tools"]["choice"].update(named="yes"), "$.tools.choice.named", "boolean"),
+        (lambda d: d["tools"].update(unsupported={"required": "no"}), "$.tools.unsupported.required", "short"),
+        (lambda d: d["capabilities"].update(tools="yes"), "$.capabilities.tools", ""),
+        (lambda d: d["response"].update(tool_calls="choices.0.[message]"), "$.response.tool_calls", ""),
+        (lambda d: d["stream"]["routes"]["*"].update(tool_end="yes"), "$.stream.routes.*.tool_end", "boolean"),
+    ],
+)
+def test_schema_checks_the_tool_fields(edit, path, word):
+    from ailib.manifest import parse_manifest
+
+    data = _openai_manifest()
+    edit(data)
+    with pytest.raises(ManifestError) as info:
+        parse_manifest(data, "openai.yaml")
+    assert info.value.path == path
+    assert word in info.value.reason
+
+
+def test_declared_tools_need_somewhere_to_read_calls_from():
+    from ailib.manifest import parse_manifest
+
+    data = _openai_manifest()
+    del data["response"]["tool_calls"]
+    with pytest.raises(ManifestError, match="no path to the tool calls"):
+        parse_manifest(data, "openai.yaml")
+    data = _openai_manifest()
+    del data["stream"]["routes"]["*"]["tool_calls"]
+    with pytest.raises(ManifestError, match="no route reads tool_calls"):
+        parse_manifest(data, "openai.yaml")
+
+
+def test_tool_choice_capabilities_come_from_the_choice_words():
+    from ailib.manifest import parse_manifest
+
+    data = _openai_manifest()
+    del data["tools"]["choice"]["required"]
+    data["tools"]["unsupported"] = {"required": "not in this provider's docs, for the test"}
+    manifest = parse_manifest(data, "openai.yaml")
+    assert manifest.capability("tool_choice_auto").supported
+    assert manifest.capability("tool_choice_required").reason == "not in this provider's docs, for the test"
+    data["capabilities"]["tools"] = {"supported": False, "reason": "no tools in this test manifest"}
+    manifest = parse_manifest(data, "openai.yaml")
+    assert manifest.capability("tool_choice_named").reason == "no tools in this test manifest"
