@@ -80,11 +80,13 @@ class Runtime(Protocol):
         """Run one call. Never raises for provider or caller errors: they go in ``Outcome``."""
 
 
-def apply_call(chat: Any, call: Call, message: Any) -> Any:
+def apply_call(chat: Any, call: Call, message: Any, turn: Callable[[str, Any], Any] | None = None) -> Any:
     """Put a call's conversation and parameters on an AI-Lib chat builder (the API that
-    ailib and ai-lib-python share); ``message`` is the runtime's ``Message`` class."""
+    ailib and ai-lib-python share); ``message`` is the runtime's ``Message`` class, ``turn``
+    builds a history turn where the runtime spells tool turns its own way."""
     if call.via == "messages":
-        chat.messages([_message(message, role, value) for role, value in call.messages])
+        make = turn or (lambda role, value: _message(message, role, value))
+        chat.messages([make(role, value) for role, value in call.messages])
     else:
         for role, text in call.messages:
             getattr(chat, role)(text)
