@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import ParameterError
+from ..errors import ManifestError, ParameterError
 from ..tools import gemini_piece
 from ..types import Message, MessageRole, ResponseFormat, Tool, ToolCall
 from .base import Codec
@@ -89,8 +89,13 @@ class GeminiCodec(Codec):
         body["tools"] = [{"functionDeclarations": declarations}]
 
     def encode_tool_choice(self, value: Any, choice: str, body: dict[str, Any]) -> None:
-        if value is True:  # a tool's name: any call, limited to that function
-            config: dict[str, Any] = {"mode": self.manifest.tool_choices["required"], "allowedFunctionNames": [choice]}
+        if value is True:  # a tool's name: a call is required, limited to that function
+            mode = self.manifest.tool_choices.get("required")
+            if mode is None:
+                raise ManifestError(
+                    self.manifest.file, "$.tools.choice", "named: true needs the `required` word (Gemini mode ANY)"
+                )
+            config: dict[str, Any] = {"mode": mode, "allowedFunctionNames": [choice]}
         else:
             config = {"mode": value}
         body["toolConfig"] = {"functionCallingConfig": config}

@@ -756,3 +756,17 @@ def test_tool_choice_capabilities_come_from_the_choice_words():
     data["capabilities"]["tools"] = {"supported": False, "reason": "no tools in this test manifest"}
     manifest = parse_manifest(data, "openai.yaml")
     assert manifest.capability("tool_choice_named").reason == "no tools in this test manifest"
+
+
+async def test_a_manifest_with_named_but_no_required_word_is_a_manifest_error(tmp_path, make_client):
+    import yaml
+
+    from ailib.manifest import default_manifests_dir
+
+    data = yaml.safe_load((default_manifests_dir() / "gemini.yaml").read_text(encoding="utf-8"))
+    del data["tools"]["choice"]["required"]
+    (tmp_path / "gemini.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    client, server = await make_client("gemini/gemini-2.0-flash", json_response(200, {}), manifests_dir=tmp_path)
+    with pytest.raises(ManifestError, match="named: true needs the `required` word"):
+        client.chat().user("x").tools([WEATHER]).tool_choice("get_weather").build()
+    assert server.calls == 0
