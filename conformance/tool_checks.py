@@ -133,10 +133,13 @@ def _check_tool_turns(where: str, family: str, scenario: Scenario, body: dict[st
         want_results = [(r["id"], r["content"]) for r in results]
     elif family == "gemini":
         parts = [p for c in body.get("contents", []) for p in c.get("parts", [])]
-        got_calls = [
-            (p["functionCall"].get("id", c_id), p["functionCall"].get("name"), p["functionCall"].get("args"))
-            for p, c_id in zip((p for p in parts if "functionCall" in p), names, strict=False)
+        calls_on_wire = [p["functionCall"] for p in parts if "functionCall" in p]
+        # FunctionCall.id is optional in content.proto: judged where the client sent one
+        want_calls = [
+            (c["id"] if i < len(calls_on_wire) and "id" in calls_on_wire[i] else None, c["name"], c["arguments"])
+            for i, c in enumerate(calls)
         ]
+        got_calls = [(fc.get("id"), fc.get("name"), fc.get("args")) for fc in calls_on_wire]
         got_results = [
             (p["functionResponse"].get("name"), p["functionResponse"].get("response"))
             for p in parts
