@@ -98,6 +98,10 @@ def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
     if reason:
         result.status, result.detail = "unsupported", reason
         return result
+    lacking = runtime_lacks(ctx.runtime, scenario)
+    if lacking:  # nothing to judge: neither a call nor a refusal can go through this runtime
+        result.status, result.detail = "unsupported", lacking
+        return result
     if not needs_cassette(manifest, scenario):
         return _unsupported(provider, scenario, manifest, ctx, call, result)
     path = cassette_path(provider, scenario.id)
@@ -121,6 +125,17 @@ def runtime_blocked(runtime: Runtime, provider: str) -> str | None:
         if reason:
             return f"not run: runtime {name} {what}: {reason}"
     return None
+
+
+def runtime_lacks(runtime: Runtime, scenario: Scenario) -> str | None:
+    """Why ``runtime`` has no API for what ``scenario`` needs (e.g. tools), or None. Optional
+    in the Runtime protocol: ``lacks(scenario) -> str | None``."""
+    lacks = getattr(runtime, "lacks", None)
+    if lacks is None:
+        return None
+    reason = lacks(scenario)
+    name = getattr(runtime, "name", type(runtime).__name__)
+    return f"not judged with runtime {name}: {reason}" if reason else None
 
 
 _LOOP: asyncio.AbstractEventLoop | None = None
@@ -166,6 +181,9 @@ def _call(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContex
         via=scenario.via,
         http_client=ctx.http_client,
         max_retries=scenario.max_retries,
+        tools=list(scenario.tools),
+        tool_choice=scenario.tool_choice,
+        response_format=scenario.response_format,
     )
 
 

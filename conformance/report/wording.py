@@ -41,6 +41,8 @@ GROUP_TITLES: dict[str, str] = {
     "parameters": "Parameters",
     "streaming": "Streaming",
     "stats": "Usage stats",
+    "tools": "Tools",
+    "structured": "Structured output",
     "errors": "Error handling: errors",
     "faults": "Error handling: faults",
 }
