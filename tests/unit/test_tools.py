@@ -617,7 +617,7 @@ async def test_caller_mistakes_are_parameter_errors(make_client):
     client, server = await make_client("openai/gpt-4o", json_response(200, {}))
     with pytest.raises(ParameterError, match="neither auto, none, required nor one of the tools"):
         client.chat().user("x").tools([WEATHER]).tool_choice("get_wether").build()
-    with pytest.raises(ParameterError, match="needs .tools"):
+    with pytest.raises(ParameterError, match=r"needs \.tools"):
         client.chat().user("x").tool_choice("auto").build()
     with pytest.raises(ParameterError, match="unique"):
         client.chat().user("x").tools([WEATHER, WEATHER]).build()
