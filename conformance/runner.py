@@ -213,7 +213,7 @@ def _judge(
 ) -> CellResult:
     contract = load_contracts().get(provider)
     if contract is None or "no_chat" in contract:
-        return _fail(result, [f"{provider}: no documented contract in conformance/contracts/{provider}.yaml"])
+        return _fail(result, [f"{provider}: no documented contract in conformance/evidence/facts/{provider}.yaml"])
     if outcome.rejected is not None:
         result.outcome = "rejected" if scenario.group == "parameters" else None
         return _fail(

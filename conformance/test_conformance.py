@@ -1,6 +1,6 @@
 """The conformance suite: one test, parametrised over every provider × scenario.
 
-Cells, scenarios and checks are data and helpers (scenarios.yaml, contracts/,
+Cells, scenarios and checks are data and helpers (scenarios.yaml, evidence/facts/,
 checks.py); this file only runs a cell and reports it. Run ``pytest conformance/``.
 """
 
