@@ -32,6 +32,12 @@ def _body(request: Any) -> Any:
         return MISSING
 
 
+def request_json(request: Any) -> Any:
+    """The JSON body of a request as sent (None when it has none or it is not JSON)."""
+    body = _body(request)
+    return None if body is MISSING else body
+
+
 def expected_url(contract: dict[str, Any], stream: bool) -> str:
     url = contract.get("stream_url") if stream and contract.get("stream_url") else contract["url"]
     url = url.replace("{model}", quote(contract["model"], safe="/"))

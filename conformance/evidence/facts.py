@@ -102,6 +102,10 @@ def citations(provider: str, fact: str, facts: dict[str, dict[str, Any]] | None 
             found = sources[key]
             return [parse_citation(s) for s in (found if isinstance(found, list) else [found])]
         key = key.rpartition(".")[0]
+    if entry.get("docs") and not fact.startswith("unsupported."):
+        # The reference page the whole entry was written from (the date it was read was not
+        # recorded when the contracts were written): documentation, not a checked fact.
+        return [Citation("doc", f"{entry['docs']} (date read not recorded)")]
     return [NO_SOURCE]
 
 

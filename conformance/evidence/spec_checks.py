@@ -72,14 +72,16 @@ class SpecJudge:
         return [f"{provider}/{scenario}: request: {v}" for v in found]
 
     # --- what the simulator recorded -------------------------------------------------
-    def check_response(self, provider: str, family: str, scenario: str, status: int, body: str, stream: bool) -> list[str]:
+    def check_response(
+        self, provider: str, family: str, scenario: str, status: int, body: str, stream: bool
+    ) -> list[str]:
         """Problems with one recorded answer: error body, stream chunks or response body,
         judged by the provider's own spec (providers judged by OpenAI's: not checked)."""
         spec = self.spec(provider, family) if self.own_spec(provider) else None
         if spec is None:
             return []
         out: list[str] = []
-        error_pointer = lambda code: spec.schemas.errors.get(str(code)) or spec.schemas.errors.get("default")  # noqa: E731
+        error_pointer = lambda code: spec.schemas.errors.get(str(code)) or spec.schemas.errors.get("default")
         if status >= 400:
             data = _json(body)
             pointer = error_pointer(status)
@@ -192,10 +194,11 @@ class SpecJudge:
         enum, location = finish_enum(spec)
         missing = [value for value in enum if value not in declared]
         if missing:
-            return [
+            text = (
                 f"{where}: finish_reasons table lacks {', '.join(missing)} from the spec's finish-reason enum "
                 f"({spec.where(location)}): they would be reported as 'other'"
-            ]
+            )
+            return [text]
         return []
 
 
@@ -290,9 +293,7 @@ def _range_problems(where: str, spec: Spec, name: str, field: str, param: Any, p
 def _leaf_errors(errors: Any) -> list[Any]:
     """The most specific errors: for an ``anyOf``/``oneOf`` failure, its branches' errors
     are noise unless every branch failed at the same place; keep the parent then."""
-    out = []
-    for error in errors:
-        out.append(error)
+    out = list(errors)
     out.sort(key=lambda e: (list(map(str, e.absolute_path)), e.message))
     # an unevaluated-property error also lists fields whose own value failed: say those once
     bad_fields = {str(e.absolute_path[0]) for e in out if e.absolute_path}

@@ -21,7 +21,7 @@ import json
 import os
 import pickle
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +235,7 @@ def _read_document(path: Path) -> dict[str, Any]:
     cached = _cache_dir() / f"{path.stem}-{key}.pickle"
     try:
         with cached.open("rb") as fh:
-            return pickle.load(fh)  # noqa: S301 (our own cache file, written below)
+            return pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError):
         pass
     if path.suffix == ".proto":
@@ -293,7 +293,7 @@ def normalise(node: Any) -> Any:
     return node
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_spec(provider_source: str, specs_dir: str) -> Spec | None:
     """The compiled spec of ``SOURCES[provider_source]`` under ``specs_dir``, or None when
     its file is missing there."""

@@ -43,6 +43,15 @@ GROUP_TITLES: dict[str, str] = {
     "stats": "Usage stats",
     "errors": "Error handling: errors",
     "faults": "Error handling: faults",
+    "spec": "Provider spec",
+    "observed": "Real traffic",
+}
+#: The evidence levels, as a reader should understand them.
+LEVEL_LABELS: dict[str, str] = {
+    "spec-checked": "spec-checked (validated against the provider's own machine-readable spec)",
+    "observed": "observed (the provider's real recorded traffic shows it)",
+    "documented": "simulated from documentation (the simulator serves what the docs say)",
+    "assumed": "assumed (no source cited)",
 }
 CELL_EVIDENCE: dict[str | None, str] = {
     "simulated": "simulated (recorded against the provider simulator)",
@@ -97,6 +106,11 @@ def cell_title(cell: Cell, scenario: Scenario, provider: Provider) -> str:
         lines.append(f"manifest declares {scenario.capability or 'it'}: {'yes' if cell.declared else 'no'}")
     if cell.status not in ("not_run", "not_applicable"):
         lines.append(f"evidence: {CELL_EVIDENCE[cell.evidence]}")
+    if cell.evidence_level:
+        lines.append(
+            f"rests on: {LEVEL_LABELS[cell.evidence_level]}"
+            + (f" — {cell.evidence_link}" if cell.evidence_link else "")
+        )
     for flag in cell.flags:
         lines.append(f"flag: {FLAG_LABELS[flag]}")
     return "\n".join(lines)
