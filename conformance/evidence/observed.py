@@ -56,6 +56,29 @@ _PARAMETER_FIELDS = {
 }
 
 
+#: What a raw finish reason means in the common vocabulary, written by hand from the
+#: providers' references (OpenAI finish_reason, Anthropic stop_reason, Gemini FinishReason,
+#: Cohere finish_reason, Together "eos"): independent of any manifest's table.
+STANDARD_FINISH = {
+    "stop": "stop",
+    "eos": "stop",
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "STOP": "stop",
+    "COMPLETE": "stop",
+    "1": "stop",
+    "length": "length",
+    "max_tokens": "length",
+    "MAX_TOKENS": "length",
+    "model_length": "length",
+    "tool_calls": "tool_calls",
+    "tool_use": "tool_calls",
+    "TOOL_CALL": "tool_calls",
+    "content_filter": "content_filter",
+    "SAFETY": "content_filter",
+}
+
+
 def observed_dir_status(directory: Path | None) -> str | None:
     if directory is None:
         return "no --observed directory given and ../shared/realworld does not exist"
@@ -133,6 +156,7 @@ def out_of_scope(rec: Recording) -> str | None:
 class Replay:
     content: str = ""
     raw_finish: str | None = None
+    finish: str | None = None
     usage: dict[str, int | None] = field(default_factory=dict)
     error: Any = None
     crash: str | None = None
@@ -207,10 +231,12 @@ async def _replay(rec: Recording, manifests_dir: str | None) -> Replay:
                     }
                 elif event.kind == "finish":
                     out.raw_finish = event.as_finish.raw_reason
+                    out.finish = event.as_finish.reason
         else:
             answer, stats = await builder.execute_with_stats()
             out.content = answer.content or ""
             out.raw_finish = answer.raw_finish_reason
+            out.finish = answer.finish_reason
             out.usage = {
                 "prompt_tokens": stats.prompt_tokens,
                 "completion_tokens": stats.completion_tokens,
@@ -240,7 +266,7 @@ def replay(rec: Recording, manifests_dir: str | None = None) -> list[str]:
     if got.crash:
         return [f"{where}: the client crashed: {got.crash}"]
     exp = rec.expected
-    problems: list[str] = []
+    problems: list[str] = _request_problems(rec, got, where)
     stream_error = exp.get("stream_error")
     if rec.status >= 400 or stream_error:
         if got.error is None:
@@ -248,8 +274,12 @@ def replay(rec: Recording, manifests_dir: str | None = None) -> list[str]:
         if rec.status >= 400 and getattr(got.error, "status_code", None) != rec.status:
             problems.append(f"{where}: error.status_code={got.error.status_code!r}, recorded status {rec.status}")
         message = exp.get("error_message") or (stream_error or {}).get("message")
-        if message and str(message)[:40] not in str(got.error):
-            problems.append(f"{where}: error message lacks the provider's text {str(message)[:40]!r}")
+        # The provider's own message, first: not buried in a dump of the body (a wrong
+        # message path falls back to the raw body text, which still *contains* it).
+        if message and not str(got.error).startswith(str(message)[:40]):
+            problems.append(
+                f"{where}: error message {str(got.error)[:60]!r} does not lead with the provider's text {str(message)[:40]!r}"
+            )
         return problems
     if got.error is not None:
         return [f"{where}: unexpected {type(got.error).__name__}: {str(got.error)[:160]}"]
@@ -258,10 +288,33 @@ def replay(rec: Recording, manifests_dir: str | None = None) -> list[str]:
     raw = exp.get("finish_reason")
     if raw is not None and str(got.raw_finish) != str(raw):
         problems.append(f"{where}: raw finish reason {got.raw_finish!r} != recorded {raw!r}")
+    meaning = STANDARD_FINISH.get(str(raw))
+    if raw is not None and meaning and got.finish != meaning:
+        problems.append(f"{where}: finish reason {raw!r} normalised to {got.finish!r}, it means {meaning!r}")
     for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
         want = exp.get(name)
         if want is not None and got.usage.get(name) != want:
             problems.append(f"{where}: {name}={got.usage.get(name)!r}, the provider reported {want}")
+    return problems
+
+
+def _request_problems(rec: Recording, got: Replay, where: str) -> list[str]:
+    """The request the client sent against the one the recording shows was answered: the
+    endpoint (host and path) and the stream flag's effect (a stream call must stream)."""
+    url = (rec.data.get("request") or {}).get("url")
+    if not url or not got.sent:
+        return []
+    sent = got.sent[0].url
+    want = urlsplit(url)
+    problems = []
+    if not rec.use_base and (sent.host or "").lower() != (want.hostname or "").lower():
+        problems.append(f"{where}: request sent to host {sent.host}, the provider answered at {want.hostname}")
+    recorded_path = want.path.replace("%3A", ":").replace("%3a", ":")
+    sent_path = sent.path.replace("%3A", ":")
+    # A provider may serve the same endpoint under several prefixes (DeepSeek's /v1 and /beta):
+    # one path must end with the other.
+    if recorded_path and not (recorded_path.endswith(sent_path) or sent_path.endswith(recorded_path)):
+        problems.append(f"{where}: request path {sent_path}, the provider answered at {recorded_path}")
     return problems
 
 

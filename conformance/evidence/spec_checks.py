@@ -190,9 +190,20 @@ class SpecJudge:
         return problems
 
     def _finish_problems(self, where: str, spec: Spec, manifest: Any) -> list[str]:
+        from .observed import STANDARD_FINISH
+
         declared = set(manifest.finish_reasons)
         enum, location = finish_enum(spec)
         missing = [value for value in enum if value not in declared]
+        wrong = [
+            f"{value} -> {manifest.finish_reasons[value]} (it means {STANDARD_FINISH[value]})"
+            for value in enum
+            if value in declared
+            and value in STANDARD_FINISH
+            and manifest.finish_reasons[value] != STANDARD_FINISH[value]
+        ]
+        if wrong:
+            return [f"{where}: finish_reasons table maps {'; '.join(wrong)} ({spec.where(location)})"]
         if missing:
             text = (
                 f"{where}: finish_reasons table lacks {', '.join(missing)} from the spec's finish-reason enum "
