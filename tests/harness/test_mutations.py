@@ -23,6 +23,15 @@ from conformance.evidence.observed import DEFAULT_OBSERVED_DIR, observed_dir_sta
 from conformance.evidence.specs import DEFAULT_SPECS_DIR, specs_dir_status
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def summary_lines(config: pytest.Config) -> list[str]:
+    """Lines printed in the terminal summary (tests/conftest.py), outside output capture."""
+    if not hasattr(config, "ailib_summary_lines"):
+        config.ailib_summary_lines = []  # type: ignore[attr-defined]
+    return config.ailib_summary_lines  # type: ignore[attr-defined,no-any-return]
+
+
 SPECS = Path(os.environ.get("AILIB_SPECS_DIR") or DEFAULT_SPECS_DIR)
 OBSERVED = Path(os.environ.get("AILIB_OBSERVED_DIR") or DEFAULT_OBSERVED_DIR)
 MISSING = specs_dir_status(SPECS) or observed_dir_status(OBSERVED)
@@ -63,10 +72,7 @@ def test_every_mutation_is_killed_naming_provider_and_field(report: Report, requ
         f"mutation self-test: {summary['killed']} of {summary['mutations']} killed "
         f"({summary['kill_rate']:.0%}); survivors: {', '.join(summary['survivors']) or 'none'}"
     )
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("")
-        reporter.write_line(line)
+    summary_lines(request.config).append(line)
     for outcome in report.outcomes:
         if outcome.killed:
             # what killed it says which provider and which fact
