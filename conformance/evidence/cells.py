@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from .facts import ASSUMED, DOCUMENTED, OBSERVED, SPEC, citations
-from .observed import fact_problems, observed_dir_status, out_of_scope, recordings_of, replay
+from .observed import (
+    facts_file_problems,
+    fact_problems,
+    observed_dir_status,
+    out_of_scope,
+    recordings_of,
+    replay,
+)
 from .spec_checks import SpecJudge
 
 EVIDENCE_SCENARIOS = ("spec_declarations", "spec_wire", "observed_replay", "observed_facts")
@@ -89,9 +96,49 @@ def judge(provider: str, scenario: str, manifest: Any, settings: EvidenceSetting
         if scenario == "observed_replay":
             problems += replay(rec, settings.manifests_dir)
         else:
-            problems += fact_problems(rec, manifest)
+            problems += fact_problems(rec, manifest) + facts_file_problems(rec)
+    if scenario == "observed_facts":
+        problems += _citation_problems(provider, "recording", settings)
     files = ", ".join(r.file for r in records)
     return _verdict(problems, OBSERVED, files, f"{len(records)} recording(s): {files}")
+
+
+def _citation_problems(provider: str, kind: str, settings: EvidenceSettings) -> list[str]:
+    """Every ``spec:`` / ``recording:`` citation of the provider's facts must name evidence
+    that exists: a spec file and a location in it, or a recording of this provider."""
+    from .facts import load_facts, parse_citation
+
+    problems = []
+    for fact, cited in ((load_facts().get(provider) or {}).get("sources") or {}).items():
+        for text in cited if isinstance(cited, list) else [cited]:
+            citation = parse_citation(text)
+            if citation.kind != kind:
+                continue
+            ref = citation.ref.split(" (", 1)[0]
+            where = f"{provider}: facts file cites {kind} {ref!r} for {fact}"
+            if kind == "recording":
+                if ref not in {r.file for r in recordings_of(settings.observed_dir, provider)}:
+                    problems.append(f"{where}, which is not a recording of {provider} in {settings.observed_dir}")
+            elif settings.specs_dir is not None:
+                file, _, pointer = ref.partition("#")
+                if not (settings.specs_dir / file).is_file():
+                    problems.append(f"{where}, which is not in {settings.specs_dir}")
+                elif pointer and not _resolves(settings, provider, file, pointer):
+                    problems.append(f"{where}: no schema at {pointer}")
+    return problems
+
+
+def _resolves(settings: EvidenceSettings, provider: str, file: str, pointer: str) -> bool:
+    from .specs import SOURCES, load_spec
+
+    for name, source in SOURCES.items():
+        if source.file == file and settings.specs_dir is not None:
+            spec = load_spec(name, str(settings.specs_dir))
+            try:
+                return spec is not None and isinstance(spec.resolve(pointer), dict)
+            except (KeyError, IndexError, ValueError):
+                return False
+    return False
 
 
 def _verdict(problems: list[str], level: str, link: str, ok: str) -> Verdict:
@@ -103,6 +150,8 @@ def _verdict(problems: list[str], level: str, link: str, ok: str) -> Verdict:
 def _declarations(manifest: Any, settings: EvidenceSettings) -> Verdict:
     judge_ = settings.spec_judge
     problems = judge_.check_manifest(manifest)
+    if problems is not None:
+        problems += judge_.check_facts(manifest.id, manifest.family) + _citation_problems(manifest.id, "spec", settings)
     if problems is None:
         return Verdict("not_applicable", f"no machine-readable spec judges {manifest.id} ({manifest.family})")
     spec = judge_.spec(manifest.id, manifest.family)

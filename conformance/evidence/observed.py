@@ -460,6 +460,27 @@ def fact_problems(rec: Recording, manifest: Any) -> list[str]:
     return problems
 
 
+def facts_file_problems(rec: Recording) -> list[str]:
+    """The judge's own facts (evidence/facts/<id>.yaml) against what ``rec`` shows: a facts
+    file is evidence only while real traffic agrees with it."""
+    from .facts import load_facts
+
+    facts = load_facts().get(rec.provider) or {}
+    if facts.get("family") != "openai-chat":
+        return []
+    shown = observed_facts(rec)
+    if "done_marker" not in shown or rec.expected.get("stream_error"):
+        return []
+    says_none = "no_done_marker" in (facts.get("quirks") or [])
+    if shown["done_marker"] == says_none:
+        return [
+            f"{rec.provider}: recording {rec.file}: the stream "
+            + ("ends with data: [DONE]" if shown["done_marker"] else "ends without data: [DONE]")
+            + f", but evidence/facts/{rec.provider}.yaml says {'no_done_marker' if says_none else 'it does'}"
+        ]
+    return []
+
+
 def run_all(directory: Path, manifests_loader: Any, provider: str, manifests_dir: str | None = None) -> list[str]:
     """Replay and fact problems of every recording of ``provider`` (used by the mutation test)."""
     manifest = manifests_loader(provider)

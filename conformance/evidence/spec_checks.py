@@ -189,6 +189,21 @@ class SpecJudge:
             problems += self._finish_problems(where, spec, manifest)
         return problems
 
+    def check_facts(self, provider: str, family: str) -> list[str]:
+        """The facts file's parameter fields (what the simulator serves and the request checks
+        hold the client to) must exist in the spec's request schema too."""
+        spec = self.spec(provider, family)
+        if spec is None or spec.schemas.request is None:
+            return []
+        fields = (load_facts().get(provider) or {}).get("fields") or {}
+        extras = self.extras(provider, "request")
+        return [
+            f"{provider}/spec: evidence/facts/{provider}.yaml names {name} '{field}', which the request schema "
+            f"{spec.where(spec.schemas.request)} does not name"
+            for name, field in sorted(fields.items())
+            if spec.property_schema(spec.schemas.request, field) is None and field.split(".")[0] not in extras
+        ]
+
     def _finish_problems(self, where: str, spec: Spec, manifest: Any) -> list[str]:
         from .observed import STANDARD_FINISH
 
