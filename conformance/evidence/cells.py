@@ -26,8 +26,8 @@ from typing import Any
 
 from .facts import ASSUMED, DOCUMENTED, OBSERVED, SPEC, citations
 from .observed import (
-    facts_file_problems,
     fact_problems,
+    facts_file_problems,
     observed_dir_status,
     out_of_scope,
     recordings_of,
@@ -216,9 +216,11 @@ def cell_level(
         if spec is not None:
             return SPEC, f"{spec.file}#{spec.schemas.request}"
     kind = _kind(scenario)
-    for rec in recordings_of(settings.observed_dir, provider):
-        if _recording_kind(rec) == kind:
-            return OBSERVED, rec.file
+    same_kind = [r for r in recordings_of(settings.observed_dir, provider) if _recording_kind(r) == kind]
+    status = (scenario.fault or "").removeprefix("error_")
+    same_status = [r for r in same_kind if status.isdigit() and r.status == int(status)]
+    for rec in same_status or same_kind:
+        return OBSERVED, rec.file
     return fact_level(provider, _fact_for(scenario))
 
 

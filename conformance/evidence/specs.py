@@ -102,7 +102,8 @@ class Spec:
         self._uri = _URI + source.file
         self._registry = Registry().with_resource(self._uri, Resource(contents=doc, specification=DRAFT202012))
         self._validator_class = Draft202012Validator
-        self._validators: dict[tuple[str, bool, tuple[str, ...]], Any] = {}
+        self._validators: dict[str, Any] = {}
+        self._names: dict[str, frozenset[str]] = {}
         self.schemas = self._schemas()
 
     # --- finding the schemas --------------------------------------------------------
@@ -169,18 +170,30 @@ class Spec:
         return node
 
     # --- validation -----------------------------------------------------------------
-    def validator(self, pointer: str, *, strict: bool = False, extras: tuple[str, ...] = ()) -> Any:
-        """A compiled validator for the schema at ``pointer``; ``strict`` rejects any
-        top-level property the schema does not name (``extras`` are allowed besides)."""
-        key = (pointer, strict, extras)
-        found = self._validators.get(key)
+    def validator(self, pointer: str) -> Any:
+        """A compiled validator for the schema at ``pointer`` (compiled once, reused)."""
+        found = self._validators.get(pointer)
         if found is None:
-            schema: dict[str, Any] = {"$ref": f"{self._uri}#{pointer}"}
-            if extras:
-                schema["properties"] = {name: {} for name in extras}
-            if strict:
-                schema["unevaluatedProperties"] = False
-            found = self._validators[key] = self._validator_class(schema, registry=self._registry)
+            schema = {"$ref": f"{self._uri}#{pointer}"}
+            found = self._validators[pointer] = self._validator_class(schema, registry=self._registry)
+        return found
+
+    def property_names(self, pointer: str) -> frozenset[str]:
+        """Every top-level property the object schema at ``pointer`` names, through ``$ref``
+        and every ``allOf``/``anyOf``/``oneOf`` branch (what strict mode allows)."""
+        found = self._names.get(pointer)
+        if found is None:
+            names: set[str] = set()
+            stack = [self.resolve(pointer)]
+            seen: set[int] = set()
+            while stack:
+                node = self.resolve_ref(stack.pop())
+                if not isinstance(node, dict) or id(node) in seen:
+                    continue
+                seen.add(id(node))
+                names.update(node.get("properties") or {})
+                stack += [*(node.get("allOf") or []), *(node.get("anyOf") or []), *(node.get("oneOf") or [])]
+            found = self._names[pointer] = frozenset(names)
         return found
 
     def property_schema(self, pointer: str, dotted: str) -> dict[str, Any] | None:
