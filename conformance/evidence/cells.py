@@ -191,7 +191,11 @@ def _wire(manifest: Any, settings: EvidenceSettings, cassettes: Path) -> Verdict
             problems += judge_.check_response(
                 manifest.id, manifest.family, path.stem, response["status"]["code"], body, stream
             )
-    return _verdict(problems, SPEC, spec.file, f"{count} recorded answers valid against {spec.file}")
+    ok = f"{count} recorded answers valid against {spec.file}"
+    documentary = sorted(judge_.documentary.get(manifest.id, ()))
+    if documentary:
+        ok += "; departures accepted on documentation only (not verified): " + "; ".join(documentary)
+    return _verdict(problems, SPEC, spec.file, ok)
 
 
 # --- the evidence level of a scenario cell ----------------------------------------------------

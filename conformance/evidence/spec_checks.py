@@ -44,6 +44,8 @@ class SpecJudge:
         self.strict = strict
         self.skip_reason = specs_dir_status(specs_dir)
         self._memo: dict[tuple[Any, ...], list[Violation]] = {}
+        #: departures accepted on documentation alone (not mechanically verifiable), by provider
+        self.documentary: dict[str, set[str]] = {}
 
     def spec(self, provider: str, family: str) -> Spec | None:
         if self.skip_reason is not None or self.specs_dir is None:
@@ -148,10 +150,15 @@ class SpecJudge:
     def _confirmed(
         self, provider: str, part: str, spec: Spec, pointer: str, excuse: dict[str, Any], violation: Violation
     ) -> bool:
-        """Does the cited recording show the provider itself breaking the spec the same way?"""
+        """Does the cited recording show the provider itself breaking the spec the same way?
+        (A documentation citation is accepted unverified and reported as such.)"""
         from .facts import parse_citation
 
         citation = parse_citation(excuse.get("evidence", ""))
+        if citation.kind in ("doc", "sdk"):
+            # Accepted, but only as documentation: the verdict says so (see ``documentary``).
+            self.documentary.setdefault(provider, set()).add(f"{part} {violation.field} ({citation})")
+            return True
         if citation.kind != "recording" or self.observed_dir is None:
             return False
         path = self.observed_dir / citation.ref
