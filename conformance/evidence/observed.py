@@ -338,14 +338,11 @@ def _json_chunks(body: str) -> list[dict[str, Any]]:
 
 
 def _dig(obj: Any, dotted: str) -> Any:
-    for key in dotted.split("."):
-        if isinstance(obj, dict) and key in obj:
-            obj = obj[key]
-        elif isinstance(obj, list) and key.isdigit() and int(key) < len(obj):
-            obj = obj[int(key)]
-        else:
-            return None
-    return obj
+    """Value at a dotted path, or None."""
+    from ..contract import MISSING, dig
+
+    found = dig(obj, dotted)
+    return None if found is MISSING else found
 
 
 _REASONING_FIELDS = ("reasoning_content", "reasoning")

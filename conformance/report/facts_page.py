@@ -9,21 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..evidence.provider_facts import FACT_NAMES as FACTS
 from .html import esc, page
 from .markdown import md_text, table
 from .model import Matrix
 
-FACTS: tuple[tuple[str, str], ...] = (
-    ("max_tokens_param", "max-tokens parameter"),
-    ("temperature_range", "temperature"),
-    ("top_p_range", "top_p"),
-    ("stop_limit", "stop limit"),
-    ("stream_usage", "stream usage"),
-    ("done_marker", "done marker"),
-    ("reasoning_field", "reasoning field"),
-    ("error_shape", "error body shape"),
-    ("default_model", "default model"),
-)
 _BADGE = {"spec-checked": "S", "observed": "O", "documented": "D", "assumed": "A"}
 LEGEND = (
     "Evidence: **S** spec-checked (the provider's own machine-readable spec), **O** observed in real "

@@ -285,13 +285,7 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
         + ' (<a href="#rests-on">per provider</a>; facts: <a href="provider-facts.html">provider facts</a>).</p>'
     )
     if matrix.self_test is not None:
-        st = matrix.self_test
-        add(
-            f'<p class="self-test" id="self-test">Mutation self-test: {st["killed"]} of {st["mutations"]} '
-            f"single-fact mutations killed ({st['kill_rate']:.0%})"
-            + (f"; survivors: {esc(', '.join(st['survivors']))}" if st["survivors"] else "")
-            + ".</p>"
-        )
+        add(f'<p class="self-test" id="self-test">{esc(wording.self_test_line(dict(matrix.self_test)))}</p>')
 
     add('<div class="controls">')
     family_options = "".join(f'<option value="{esc(f)}">{esc(f)}</option>' for f in matrix.families())

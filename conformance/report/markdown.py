@@ -81,13 +81,7 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
     )
     add("")
     if matrix.self_test is not None:
-        st = matrix.self_test
-        add(
-            f"Harness sensitivity (mutation self-test): {st['killed']} of {st['mutations']} single-fact mutations "
-            f"killed ({st['kill_rate']:.0%})"
-            + (f"; survivors: {', '.join(st['survivors'])}" if st["survivors"] else "")
-            + "."
-        )
+        add(md_text(wording.self_test_line(dict(matrix.self_test))))
         add("")
 
     add("## Legend")

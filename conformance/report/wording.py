@@ -7,6 +7,8 @@ never read as if the real provider had been called.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .model import Cell, Evidence, Provider, Scenario
 
 #: Markdown symbols (GitHub renders the emoji). The HTML page uses :data:`HTML_SYMBOLS`
@@ -124,3 +126,12 @@ def _dates(dates: tuple[str, ...]) -> str:
     if len(dates) <= 3:
         return ", ".join(dates)
     return f"{dates[0]} … {dates[-1]} ({len(dates)} dates)"
+
+
+def self_test_line(self_test: dict[str, Any]) -> str:
+    """The mutation self-test's result in one sentence (Markdown and HTML say the same)."""
+    survivors = ", ".join(self_test["survivors"])
+    return (
+        f"Mutation self-test: {self_test['killed']} of {self_test['mutations']} single-fact mutations killed "
+        f"({self_test['kill_rate']:.0%})" + (f"; survivors: {survivors}" if survivors else "") + "."
+    )
