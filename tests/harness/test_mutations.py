@@ -129,3 +129,32 @@ def test_without_specs_or_recordings_the_evidence_cells_say_why(tmp_path: Path) 
     assert "4 skipped" in run.stdout, run.stdout[-2000:]
     assert f"spec checks skipped: --specs {empty} is empty" in run.stdout
     assert f"observed (real-traffic) checks skipped: --observed {empty} holds no recordings" in run.stdout
+
+
+@needs_evidence
+def test_end_to_end_a_rerecorded_wrong_manifest_still_fails_naming_the_evidence(tmp_path: Path) -> None:
+    """As a user would: write a wrong fact into the manifest, re-record the cassettes from the
+    simulator, run the suite. The spec and the real recordings still disagree, by name."""
+    import shutil
+
+    manifests, cassettes = tmp_path / "manifests", tmp_path / "cassettes"
+    shutil.copytree(ROOT / "manifests", manifests)
+    shutil.copytree(ROOT / "cassettes", cassettes)
+    openai = manifests / "openai.yaml"
+    text = openai.read_text()
+    text = text.replace("max_tokens: {field: max_completion_tokens, min: 1}", "max_tokens: {field: max_tokenz, min: 1}")
+    text = text.replace('  done_marker: "[DONE]"\n', "")
+    openai.write_text(text)
+    env = {**os.environ, "AILIB_MANIFESTS_DIR": str(manifests), "AILIB_CASSETTES_DIR": str(cassettes)}
+    base = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "conformance/test_conformance.py"]
+    select = ["-k", "openai-max_tokens or openai-spec_declarations or openai-observed_"]
+    subprocess.run([*base, "--record-mode=rewrite", *select], cwd=ROOT, env=env, capture_output=True, timeout=300)
+    run = subprocess.run([*base, *select], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stdout[-3000:]
+    out = run.stdout
+    # the spec names the field, the file and the schema; the recordings name themselves
+    assert "manifest sends max_tokens as field 'max_tokenz'" in out and "openai/openapi.yaml#/components" in out, out[
+        -3000:
+    ]
+    assert "openai/max_tokens: request: field max_tokenz" in out, out[-3000:]
+    assert "recording openai__chat_stream_" in out and "[DONE]" in out, out[-3000:]
