@@ -14,8 +14,13 @@ not control:
                    once per session;
 - :mod:`.spec_checks`  request / response / chunk / error bodies and manifest declarations
                    judged against those specs;
+- :mod:`.protos`   Gemini's protos read as JSON Schema (no protoc here);
 - :mod:`.observed` real traffic (``--observed DIR``): recordings replayed through the client
-                   and the provider facts they show compared with the manifest.
+                   and the provider facts they show compared with the manifest;
+- :mod:`.cells`    the ``spec`` and ``observed`` columns of the matrix, and the evidence level
+                   of every other cell;
+- :mod:`.provider_facts`  the provider-facts page's rows, each fact with its level and source;
+- :mod:`.mutations`  the mutation self-test: how sensitive all of the above is.
 
 Nothing here imports the simulator, and nothing here reads a manifest to decide what is
 right: a manifest is only ever the thing being judged.

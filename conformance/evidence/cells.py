@@ -35,8 +35,6 @@ from .observed import (
 )
 from .spec_checks import SpecJudge
 
-EVIDENCE_SCENARIOS = ("spec_declarations", "spec_wire", "observed_replay", "observed_facts")
-
 
 @dataclass
 class EvidenceSettings:

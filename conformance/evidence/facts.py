@@ -107,9 +107,3 @@ def citations(provider: str, fact: str, facts: dict[str, dict[str, Any]] | None 
         # recorded when the contracts were written): documentation, not a checked fact.
         return [Citation("doc", f"{entry['docs']} (date read not recorded)")]
     return [NO_SOURCE]
-
-
-def level(provider: str, fact: str, facts: dict[str, dict[str, Any]] | None = None) -> str:
-    """The strongest evidence level among the fact's citations."""
-    found = {c.level for c in citations(provider, fact, facts)}
-    return next(lv for lv in LEVELS if lv in found or lv == ASSUMED)

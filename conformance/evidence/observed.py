@@ -476,13 +476,3 @@ def facts_file_problems(rec: Recording) -> list[str]:
             + f", but evidence/facts/{rec.provider}.yaml says {'no_done_marker' if says_none else 'it does'}"
         ]
     return []
-
-
-def run_all(directory: Path, manifests_loader: Any, provider: str, manifests_dir: str | None = None) -> list[str]:
-    """Replay and fact problems of every recording of ``provider`` (used by the mutation test)."""
-    manifest = manifests_loader(provider)
-    out: list[str] = []
-    for rec in recordings_of(directory, provider):
-        out += replay(rec, manifests_dir)
-        out += fact_problems(rec, manifest)
-    return out
