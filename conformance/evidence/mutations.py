@@ -263,6 +263,7 @@ CATALOGUE: tuple[Mutation, ...] = (
     _unsupported("openai", "temperature", "temperature"),
     _unsupported("groq", "streaming", "stream", "error"),
     _unsupported("deepseek", "top_p", "top_p"),
+    _unsupported("together", "usage_in_stream", "usage"),
     # error paths
     _path("openai", "errors.message", "error.msg", "error message", "error"),
     Mutation(

@@ -412,6 +412,25 @@ def _shape(data: Any) -> str | None:
     return "{" + ", ".join(sorted(data)) + "}"
 
 
+def _usage_problems(rec: Recording, manifest: Any, facts: dict[str, Any], where: str, ended: bool) -> list[str]:
+    """Usage that arrived in a stream nobody asked for usage in contradicts a manifest that
+    declares usage in streams unsupported. (One stream without usage proves nothing: the same
+    provider may send it for other models, as Together's recordings show.)"""
+    if not (ended and rec.streaming and rec.status < 400 and "usage_requested" in facts):
+        return []
+    if (
+        "usage_placement" in facts
+        and not facts["usage_requested"]
+        and not manifest.capability("usage_in_stream").supported
+    ):
+        text = (
+            f"{where}: usage arrived in the stream unasked ({facts['usage_placement']}), "
+            "the manifest declares usage_in_stream unsupported"
+        )
+        return [text]
+    return []
+
+
 def fact_problems(rec: Recording, manifest: Any) -> list[str]:
     """Where the manifest contradicts what ``rec`` shows, each naming the recording."""
     where = f"{manifest.id}: recording {rec.file}"
@@ -426,6 +445,7 @@ def fact_problems(rec: Recording, manifest: Any) -> list[str]:
             problems.append(
                 f"{where}: the stream ends without a done marker, the manifest declares done_marker {declared_done!r}"
             )
+    problems += _usage_problems(rec, manifest, facts, where, ended_normally)
     seen_field = facts.get("reasoning_field")
     if seen_field:
         routes = getattr(manifest, "data", {}).get("stream", {}).get("routes", {}) or {}
