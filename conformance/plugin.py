@@ -112,6 +112,7 @@ def evidence_settings(config: pytest.Config) -> Any:
         pick("--specs", DEFAULT_SPECS_DIR),
         pick("--observed", DEFAULT_OBSERVED_DIR),
         strict=not config.getoption("--spec-lax"),
+        runtime=config.getoption("--runtime"),
     )
 
 

@@ -44,6 +44,7 @@ class EvidenceSettings:
     observed_dir: Path | None
     strict: bool = True
     manifests_dir: str | None = None
+    runtime: str = "ailib"  # the replay drives ailib itself: other runtimes get no replay verdict
 
     @cached_property
     def spec_judge(self) -> SpecJudge:
@@ -86,6 +87,8 @@ def judge(provider: str, scenario: str, manifest: Any, settings: EvidenceSetting
         return _wire(manifest, settings, cassettes)
     if settings.observed_skip:
         return Verdict("not_run", f"skipped: {settings.observed_skip}")
+    if scenario == "observed_replay" and settings.runtime != "ailib":
+        return Verdict("not_applicable", f"the real-traffic replay drives ailib, not runtime {settings.runtime}")
     records = [r for r in recordings_of(settings.observed_dir, provider) if not out_of_scope(r)]
     if not records:
         return Verdict("not_applicable", f"no real recording of {provider} in {settings.observed_dir}")
