@@ -81,7 +81,7 @@ STANDARD_FINISH = {
 
 def observed_dir_status(directory: Path | None) -> str | None:
     if directory is None:
-        return "no --observed directory given and ../shared/realworld does not exist"
+        return "no recordings directory (--observed empty, or not given and ../shared/realworld does not exist)"
     if not directory.is_dir():
         return f"--observed {directory} does not exist"
     if not any(directory.glob("*.json")):

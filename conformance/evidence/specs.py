@@ -68,7 +68,7 @@ BASELINE_FAMILY = "openai-chat"
 def specs_dir_status(directory: Path | None) -> str | None:
     """Why spec checks cannot run with ``directory`` (absent, empty), or None."""
     if directory is None:
-        return "no --specs directory given and ../shared/specs does not exist"
+        return "no specs directory (--specs empty, or not given and ../shared/specs does not exist)"
     if not directory.is_dir():
         return f"--specs {directory} does not exist"
     if not any(directory.iterdir()):
