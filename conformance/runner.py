@@ -81,6 +81,8 @@ class CellContext:
     replaying: bool
     api_key: str
     max_retries: int = 0
+    #: what a cassette recorded in this test will say it came from (``simulated`` / ``live``)
+    recording_source: str = "simulated"
     evidence: EvidenceSettings | None = None
 
 
@@ -144,7 +146,7 @@ def runtime_blocked(runtime: Runtime, provider: str) -> str | None:
     ):
         try:
             reason = check()
-        except Exception as exc:  # noqa: BLE001 (a broken adapter is reported like a missing runtime)
+        except Exception as exc:
             reason = f"{type(exc).__name__} while checking: {exc}"
         if reason:
             return f"not run: runtime {name} {what}: {reason}"
@@ -167,7 +169,7 @@ def run_runtime(runtime: Runtime, call: Call) -> Outcome:
     """``runtime.run(call)``; an exception escaping it (adapters must not raise) becomes the outcome's error."""
     try:
         return run_async(runtime.run(call))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         name = getattr(runtime, "name", type(runtime).__name__)
         return Outcome(
             error=ErrorInfo(
@@ -307,8 +309,11 @@ def _judge(
         result.evidence_level, result.evidence_link = cell_level(
             provider, scenario, ctx.evidence, manifest.family, spec_problems is not None
         )
-    provenance = read_provenance(path) if path.is_file() else None
-    result.evidence = (provenance or {}).get("source")
+    if not ctx.replaying and getattr(cassette, "dirty", False):  # recorded now: saved only after the test
+        result.evidence = ctx.recording_source
+    else:
+        provenance = read_provenance(path) if path.is_file() else None
+        result.evidence = (provenance or {}).get("source")
     error = outcome.error
     if problems and error is not None and error.error_class is None and not any(error.message in p for p in problems):
         # an unclassified error (often an exception inside the runtime): say what it was

@@ -387,7 +387,7 @@ def judge_mutation(mutation: Mutation, settings: Any) -> Outcome:
     with mutated_manifests(mutation) as tmp, patch:
         try:
             manifest = manifests.load(mutation.provider, tmp)
-        except Exception as exc:  # noqa: BLE001 (a manifest the loader rejects is killed by its schema)
+        except Exception as exc:
             outcome.killed_by.append("manifest schema")
             outcome.problems.append(f"{mutation.provider}: {type(exc).__name__}: {exc}")
             return outcome
@@ -480,7 +480,7 @@ async def _rerecord(mutation: Mutation, manifest: Any, manifests_dir: str | None
                     await builder.execute()
             except AiLibError as exc:
                 error = exc
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 error = exc
             finally:
                 await http.aclose()

@@ -83,7 +83,10 @@ class SpecJudge:
         if spec is None:
             return []
         out: list[str] = []
-        error_pointer = lambda code: spec.schemas.errors.get(str(code)) or spec.schemas.errors.get("default")
+
+        def error_pointer(code: int) -> str | None:
+            return spec.schemas.errors.get(str(code)) or spec.schemas.errors.get("default")
+
         if status >= 400:
             data = _json(body)
             pointer = error_pointer(status)
