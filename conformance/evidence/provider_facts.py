@@ -124,11 +124,13 @@ def provider_facts(manifest: Any, judge: SpecJudge, observed_dir: Path | None) -
     )
     row["reasoning_field"] = _fact(", ".join(map(str, names)) or "none", level, source)
     message = (manifest.errors or {}).get("message")
-    shapes = sorted({f["error_shape"] for f in seen if f.get("error_shape")})
+    by_status: dict[int, str] = {}
+    for rec, facts in zip(records, seen, strict=True):
+        if facts.get("error_shape"):
+            by_status.setdefault(rec.status, facts["error_shape"])
+    shapes = "; ".join(f"{status}: {shape}" for status, shape in sorted(by_status.items()))
     level, source = decide("errors", from_recordings(lambda f: bool(f.get("error_shape"))))
-    row["error_shape"] = _fact(
-        (shapes[0] if shapes else f"message at {message}") if message else "unknown", level, source
-    )
+    row["error_shape"] = _fact(shapes or (f"message at {message}" if message else "unknown"), level, source)
     model = manifest.default_model
     served = None
     for rec in records:
