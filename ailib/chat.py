@@ -248,6 +248,15 @@ class ChatStream:
             raise StreamProtocolError(
                 f"stream answered with invalid JSON: {snippet!r}", provider=client.provider
             ) from None
+        if isinstance(data, list):
+            # A stream without SSE framing: one JSON array of chunk objects (Gemini's
+            # streamGenerateContent unless alt=sse is honoured). Each item is one stream event.
+            decoder = client._codec.stream_decoder(client._loads)
+            events = decoder.feed_objects(data)
+            events += decoder.close()
+            if decoder.error is not None:
+                raise decoder.error
+            return events
         response = client._codec.parse_response(data)
         from .types import Finish
 

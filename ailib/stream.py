@@ -84,6 +84,13 @@ class StreamDecoder:
         fields = self._sse.feed_fields(chunk)
         return self._events(fields) if fields else []
 
+    def feed_objects(self, objects: list[Any]) -> list[StreamingEvent]:
+        """Events of already-parsed stream chunks (a JSON-array body instead of SSE)."""
+        if self.error is not None:
+            return []
+        dumps = json.dumps
+        return self._events([(dumps(obj), "", None, None) for obj in objects])
+
     def close(self) -> list[StreamingEvent]:
         """End of body: the last events, then usage and finish; raises if the stream broke."""
         out = self._events(self._sse.flush_fields()) if self.error is None else []

@@ -1,7 +1,7 @@
 """The two sides of the contract for one cell.
 
 Request side: what the client put on the wire, compared with the provider's documented
-contract (``contracts/<id>.yaml``): URL, auth placement, required headers, model,
+contract (``evidence/facts/<id>.yaml``): URL, auth placement, required headers, model,
 stream flag, conversation layout, and each parameter under its documented name.
 Response side: what the client reported, compared with what the recorded response
 says when read by :mod:`conformance.oracle`.
@@ -31,6 +31,12 @@ def _body(request: Any) -> Any:
         return json.loads(raw)
     except ValueError:
         return MISSING
+
+
+def request_json(request: Any) -> Any:
+    """The JSON body of a request as sent (None when it has none or it is not JSON)."""
+    body = _body(request)
+    return None if body is MISSING else body
 
 
 def expected_url(contract: dict[str, Any], stream: bool) -> str:

@@ -11,6 +11,9 @@ Options (besides pytest-recording's ``--record-mode=none|once|new_episodes|all|r
                          ``--dry-run``: see conformance/live)
 ``--matrix-report DIR``  after the run, write the results and the capability matrix to DIR
 ``--matrix-previous F``  compare with an earlier capability-matrix.json (drift section)
+``--specs DIR``          the providers' API specs (default ../shared/specs when it exists)
+``--observed DIR``       real recorded traffic (default ../shared/realworld when it exists)
+``--spec-lax``           spec checks accept request fields the spec does not name
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .runner import CellContext, CellResult, planted_key
 from .scenarios import Scenario, load_scenarios, needs_cassette
 
 _RESULTS = pytest.StashKey[list]()
+_EVIDENCE = pytest.StashKey[Any]()
 _RECORDED = pytest.StashKey[dict]()
 
 
@@ -46,6 +50,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--runtime", default="ailib", help="runtime adapter to judge (default: ailib)")
     group.addoption("--live", action="store_true", help="record from the real providers (needs their API keys)")
     group.addoption("--matrix-report", metavar="DIR", help="write results and the capability matrix to DIR")
+    group.addoption("--specs", metavar="DIR", help="providers' API specs to judge by (default: ../shared/specs)")
+    group.addoption("--observed", metavar="DIR", help="real recordings to judge by (default: ../shared/realworld)")
+    group.addoption(
+        "--spec-lax", action="store_true", help="allow request fields the spec does not name (strict by default)"
+    )
     group.addoption(
         "--matrix-previous",
         metavar="JSON",
@@ -84,8 +93,46 @@ def pytest_configure(config: pytest.Config) -> None:
     _skip_absent_http_libraries()
     config.stash[_RESULTS] = []
     config.stash[_RECORDED] = {}
+    config.stash[_EVIDENCE] = evidence_settings(config)
     config.pluginmanager.register(_ResultsCollector(config.stash[_RESULTS]), "conformance-results")
     live_mode.configure(config)
+
+
+def evidence_settings(config: pytest.Config) -> Any:
+    """Where this session's specs and recordings are; an option given as an empty string
+    or a missing directory leaves the checks skipped with the reason."""
+    from .evidence.cells import EvidenceSettings
+    from .evidence.observed import DEFAULT_OBSERVED_DIR
+    from .evidence.specs import DEFAULT_SPECS_DIR
+
+    def pick(option: str, default: Path) -> Path | None:
+        given = config.getoption(option)
+        if given is not None:
+            return Path(given) if given else None
+        return default if default.is_dir() else None
+
+    return EvidenceSettings(
+        pick("--specs", DEFAULT_SPECS_DIR),
+        pick("--observed", DEFAULT_OBSERVED_DIR),
+        strict=not config.getoption("--spec-lax"),
+        runtime=config.getoption("--runtime"),
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings = config.stash.get(_EVIDENCE, None)
+    if settings is None:
+        return []
+    lines = [f"evidence: specs {settings.specs_dir or '-'}, observed {settings.observed_dir or '-'}"]
+    return lines + settings.skipped()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    settings = config.stash.get(_EVIDENCE, None)
+    if settings is not None and settings.skipped():
+        terminalreporter.write_sep("-", "evidence checks not run")
+        for line in settings.skipped():
+            terminalreporter.write_line(line)
 
 
 # --- collection --------------------------------------------------------------------
@@ -301,6 +348,7 @@ def cell_context(
         replaying=replaying,
         api_key=key,
         recording_source="live" if live is not None else "simulated",
+        evidence=request.config.stash[_EVIDENCE],
     )
 
 
@@ -326,6 +374,16 @@ class _ResultsCollector:
                 self.cells.append(json.loads(value))
 
 
+def _self_test(config: pytest.Config) -> dict[str, Any] | None:
+    """The mutation self-test's kill rate, for the matrix page (run when the report is written)."""
+    settings = config.stash[_EVIDENCE]
+    if settings.spec_skip or settings.observed_skip:
+        return None
+    from .evidence.mutations import run_catalogue
+
+    return run_catalogue(settings).summary()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     recorded = config.stash[_RECORDED]
@@ -340,4 +398,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             config.getoption("--runtime"),
             config.stash[_RESULTS],
             previous=config.getoption("--matrix-previous"),
+            evidence=config.stash[_EVIDENCE],
+            self_test=_self_test(config),
         )

@@ -11,6 +11,8 @@ from ailib.manifest import Manifest
 
 SCENARIOS_FILE = Path(__file__).resolve().parent / "scenarios.yaml"
 #: Capabilities a client must refuse before sending when a manifest declares them unsupported.
+#: Cells judged from evidence (specs, real recordings) instead of a cassette of their own.
+EVIDENCE_CALL = "evidence"
 REFUSED_WHEN_UNSUPPORTED = {
     "system_messages",
     "multi_turn",
@@ -104,7 +106,7 @@ def needs_cassette(manifest: Manifest, scenario: Scenario) -> bool:
     capability, and documents what the scenario checks."""
     from .contract import load_contracts
 
-    if not manifest.chat_supported:
+    if not manifest.chat_supported or scenario.call == EVIDENCE_CALL:
         return False
     if undocumented(scenario, load_contracts().get(manifest.id)):
         return False
