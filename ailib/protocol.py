@@ -94,6 +94,7 @@ FAMILY_DEFAULTS: dict[str, dict[str, Any]] = {
         "model_field": None,
         "stream_field": None,
         "response": {"content": "candidates.0.content.parts.0.text", "finish_reason": "candidates.0.finishReason"},
+        "roles": {"assistant": "model"},  # Content.role is "user" or "model"
         "usage": None,
         "errors": {"message": "error.message", "type": "error.status"},
     },
@@ -694,6 +695,8 @@ def convert(data: dict[str, Any], file: str) -> Conversion:
         "stream_field": stream_field,
         "parameters": params,
     }
+    if defaults.get("roles"):
+        request["roles"] = defaults["roles"]
     if family == "anthropic-messages":
         max_tokens = _mapping(_mapping(data.get("parameters")).get("max_tokens"))
         if max_tokens.get("required") is True:

@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from ailib.errors import AiLibError
+
 from .cassettes import (
     CASSETTES_DIR,
     ReadableSerializer,
@@ -44,6 +46,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--runtime", default="ailib", help="runtime adapter to judge (default: ailib)")
     group.addoption("--live", action="store_true", help="record from the real providers (needs their API keys)")
     group.addoption("--matrix-report", metavar="DIR", help="write results and the capability matrix to DIR")
+    group.addoption(
+        "--manifests",
+        metavar="[ai-protocol:]DIR",
+        help="judge the manifests in DIR instead of the project's (ai-protocol:DIR: an AI-Protocol tree, "
+        "audited into DIR/../reports/ai-protocol or --matrix-report)",
+    )
     group.addoption(
         "--matrix-previous",
         metavar="JSON",
@@ -77,8 +85,24 @@ def _skip_absent_http_libraries() -> None:
             sys.modules[name] = None  # type: ignore[assignment]  # "import name" now fails at once
 
 
+def manifests_option(config: pytest.Config) -> tuple[str, Path] | None:
+    """``("ai-protocol", DIR)`` or ``("ailib", DIR)`` from ``--manifests``, else None."""
+    value = config.getoption("--manifests", None)
+    if not value:
+        return None
+    kind, sep, path = value.partition(":")
+    if not sep or kind not in ("ai-protocol", "ailib"):
+        kind, path = "ailib", value
+    return kind, Path(path).resolve()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     _skip_absent_http_libraries()
+    judged = manifests_option(config)
+    if judged is not None:  # every manifest lookup (suite and ailib's client) reads this tree
+        if not judged[1].is_dir():
+            raise pytest.UsageError(f"--manifests: {judged[1]} is not a directory")
+        os.environ["AILIB_MANIFESTS_DIR"] = str(judged[1])
     config.addinivalue_line("markers", "conformance_cell(provider, scenario): one cell of the capability matrix")
     config.stash[_RESULTS] = []
     config.stash[_RECORDED] = {}
@@ -105,7 +129,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if callspec is None or "cell" not in callspec.params:
             continue
         provider, scenario = callspec.params["cell"]
-        if needs_cassette(manifests.load(provider), scenario):
+        try:
+            manifest = manifests.load(provider)
+        except AiLibError:  # an unusable manifest (--manifests): the cell fails with the reason
+            continue
+        if needs_cassette(manifest, scenario):
             item.add_marker(pytest.mark.vcr)
 
 
@@ -252,8 +280,11 @@ def cell_context(
     key = planted_key(provider)
     from ailib import manifest as manifests
 
-    manifest = manifests.load(provider)
-    if live and manifest.chat_supported:
+    try:
+        manifest = manifests.load(provider)
+    except AiLibError:
+        manifest = None  # run_cell reports why
+    if live and manifest is not None and manifest.chat_supported:
         env = [n for n in manifest.env_vars() if os.environ.get(n)]
         if not env:
             pytest.skip(f"--live: set {manifest.env_vars()[0]} to record {provider}")
@@ -306,9 +337,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if out and not hasattr(config, "workerinput") and config.stash[_RESULTS]:
         from .results import write_results
 
-        write_results(
+        results_file = write_results(
             Path(out),
             config.getoption("--runtime"),
             config.stash[_RESULTS],
             previous=config.getoption("--matrix-previous"),
         )
+        judged = manifests_option(config)
+        if judged is not None and judged[0] == "ai-protocol":
+            from .report.ai_protocol import write as write_audit
+
+            write_audit(results_file, judged[1], Path(out))

@@ -8,16 +8,26 @@ from pathlib import Path
 from typing import Any
 
 from ailib import manifest as manifests
+from ailib.errors import AiLibError
 
 from .cassettes import read_provenance
 from .runner import cassette_path
 from .scenarios import load_scenarios
 
 
+def _describing_manifest(pid: str) -> manifests.Manifest:
+    """The judged manifest; for one ailib cannot use (``--manifests``), the project's own
+    describes the provider (name, family, docs) while every cell carries the reason."""
+    try:
+        return manifests.load(pid)
+    except AiLibError:
+        return manifests.load(pid, manifests._installed_manifests_dir())
+
+
 def results_document(runtime: str, runtime_version: str, cells: list[dict[str, Any]]) -> dict[str, Any]:
     providers = []
     for pid in manifests.available():
-        m = manifests.load(pid)
+        m = _describing_manifest(pid)
         sources: dict[str, int] = {"simulated": 0, "live": 0}
         dates: set[str] = set()
         clients: set[str] = set()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ailib import manifest as manifests
+from ailib.errors import AiLibError
 from ailib.manifest import Manifest
 
 from . import checks
@@ -74,7 +75,10 @@ class CellContext:
 
 
 def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
-    manifest = manifests.load(provider)
+    try:
+        manifest = manifests.load(provider)
+    except AiLibError as exc:  # a manifest given with --manifests that ailib cannot use
+        return _fail(CellResult(provider, scenario.id, "pass"), [f"{provider}: manifest unusable: {exc}"])
     declared = manifest.capability(scenario.capability).supported if scenario.capability else None
     result = CellResult(provider, scenario.id, "pass", declared=declared)
     blocked = runtime_blocked(ctx.runtime, provider)
