@@ -47,6 +47,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--live", action="store_true", help="record from the real providers (needs their API keys)")
     group.addoption("--matrix-report", metavar="DIR", help="write results and the capability matrix to DIR")
     group.addoption(
+        "--ai-protocol-dir",
+        metavar="DIR",
+        help="upstream AI-Protocol tree the runtimes that read upstream manifests use "
+        "(ai-lib-python-upstream, ai-lib-ts; default ../shared/ai-protocol)",
+    )
+    group.addoption(
         "--manifests",
         metavar="[ai-protocol:]DIR",
         help="judge the manifests in DIR instead of the project's (ai-protocol:DIR: an AI-Protocol tree, "
@@ -103,6 +109,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if not judged[1].is_dir():
             raise pytest.UsageError(f"--manifests: {judged[1]} is not a directory")
         os.environ["AILIB_MANIFESTS_DIR"] = str(judged[1])
+    upstream = config.getoption("--ai-protocol-dir", None)
+    if upstream:
+        os.environ["AILIB_AI_PROTOCOL_DIR"] = str(Path(upstream).resolve())
     config.addinivalue_line("markers", "conformance_cell(provider, scenario): one cell of the capability matrix")
     config.stash[_RESULTS] = []
     config.stash[_RECORDED] = {}

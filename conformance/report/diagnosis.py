@@ -49,6 +49,13 @@ def _model(m: re.Match[str]) -> Cause:
     return Cause(f"request model field {m['field']} not the model name", "request.model")
 
 
+def _body_diff(m: re.Match[str]) -> Cause:
+    now, recorded = m["now"].strip('"'), m["rec"].strip('"')
+    if m["k"] == "model" and recorded and now.endswith("/" + recorded):
+        return Cause("request model carries the provider prefix", "request.model")
+    return Cause(f"request body differs from the recording in {m['k']}", f"request.body.{m['k']}")
+
+
 #: (pattern over one problem without its "provider/scenario: " prefix, cause builder)
 RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Cause]], ...] = (
     (
@@ -141,8 +148,10 @@ RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Cause]], ...] = (
         lambda m: Cause("conversation (roles or system placement) not as documented", "request.messages"),
     ),
     (
-        re.compile(r"^(?:request body differs from the cassette: )?(?P<k>[A-Za-z_][\w.]*): now .*, recorded "),
-        lambda m: Cause(f"request body differs from the recording in {m['k']}", f"request.body.{m['k']}"),
+        re.compile(
+            r"^(?:request body differs from the cassette: )?(?P<k>[A-Za-z_][\w.]*): now (?P<now>.*), recorded (?P<rec>.*)"
+        ),
+        _body_diff,
     ),
     (re.compile(r"request body is not JSON"), lambda m: Cause("request body is not JSON", "request.body")),
     (re.compile(r"the runtime sent no request"), lambda m: Cause("no request sent", "request")),
@@ -229,8 +238,20 @@ def _url_cause(got: str, want: str) -> str:
     return f"request path {g.path}, documented {w.path}"
 
 
+_BODY_DIFF_MORE = re.compile(r"^[A-Za-z_][\w.]*: now .*, recorded ")
+
+
 def split_problems(detail: str | None) -> list[str]:
-    return [p for p in (detail or "").split("; ") if p.strip()]
+    """A cell's problems: its detail is joined with "; ", which a problem's own text may also
+    contain; a piece is a new problem when it starts with "provider/scenario: " (or is the
+    next field of a request-body difference)."""
+    out: list[str] = []
+    for piece in (detail or "").split("; "):
+        if out and not _WHERE.match(piece) and not _BODY_DIFF_MORE.match(piece):
+            out[-1] += "; " + piece
+        elif piece.strip():
+            out.append(piece)
+    return out
 
 
 def causes(problem: str) -> Cause:

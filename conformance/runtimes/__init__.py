@@ -10,6 +10,7 @@ from typing import Any
 RUNTIMES = {
     "ailib": "conformance.runtimes.ailib_runtime:AilibRuntime",
     "ai-lib-python": "conformance.runtimes.ai_lib_python_runtime:AiLibPythonRuntime",
+    "ai-lib-python-upstream": "conformance.runtimes.ai_lib_python_runtime:AiLibPythonUpstreamRuntime",
     "openai-sdk": "conformance.runtimes.openai_sdk_runtime:OpenAISdkRuntime",
 }
 

@@ -90,3 +90,43 @@ def test_audit_names_the_upstream_field_and_the_evidence(tmp_path: Path) -> None
     assert any("$.termination.mapping" in g for g in item["gaps"])
     assert "no x-api-key auth header" in paths[1].read_text(encoding="utf-8")
     assert "no x-api-key auth header" in paths[2].read_text(encoding="utf-8")
+
+
+def test_a_reason_with_a_semicolon_stays_one_cause() -> None:
+    detail = (
+        "not run: runtime openai-sdk cannot load anthropic: openai SDK speaks only the OpenAI chat wire format "
+        "(openai-chat); anthropic is anthropic-messages"
+    )
+    (cause,) = cell_causes(detail)
+    assert cause.label.startswith("runtime not run: cannot load the provider's manifest (openai SDK speaks only")
+    two = "p/s: request body differs from the cassette: a: now 1, recorded 2; b: now 3, recorded 4"
+    assert [c.label for c in cell_causes(two)] == [
+        "request body differs from the recording in a",
+        "request body differs from the recording in b",
+    ]
+
+
+def test_comparison_labels_both_ai_lib_python_runs_and_shows_causes(tmp_path: Path) -> None:
+    import copy
+
+    from report_synthetic import make_results, write
+
+    from conformance.report import build_comparison
+
+    base = make_results()
+    runs = []
+    for runtime in ("ai-lib-python-upstream", "ai-lib-python"):
+        other = copy.deepcopy(base)
+        other.update(runtime=runtime, runtime_version="1.2.0")
+        for cell in other["cells"]:
+            if cell["status"] == "pass":
+                p, s = cell["provider"], cell["scenario"]
+                cell.update(status="fail", detail=f"{p}/{s}: body field model='{p}/m', expected model 'm'")
+        runs.append(write(other, tmp_path / f"{runtime}.json"))
+    md, html = (p.read_text(encoding="utf-8") for p in build_comparison(runs, tmp_path / "out"))
+    assert "ai-lib-python (upstream) 1.2.0" in md and "ai-lib-python (ours) 1.2.0" in md
+    passed = sum(c["status"] == "pass" for c in base["cells"])
+    providers = len({c["provider"] for c in base["cells"] if c["status"] == "pass"})
+    line = f"request model carries the provider prefix: {passed} cells, {providers} providers"
+    assert md.count(line) == 2
+    assert line in html
