@@ -154,7 +154,10 @@ RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Cause]], ...] = (
         _body_diff,
     ),
     (re.compile(r"request body is not JSON"), lambda m: Cause("request body is not JSON", "request.body")),
-    (re.compile(r"the runtime sent no request"), lambda m: Cause("no request sent", "request")),
+    (
+        re.compile(r"the runtime sent no request(?: \((?P<why>.*)\))?$"),
+        lambda m: Cause("no request sent" + (f": {_generic(m['why'])}" if m["why"] else ""), "request"),
+    ),
     (
         re.compile(r"^content .* != response text"),
         lambda m: Cause("content not read from the response", "response.content"),
@@ -229,6 +232,14 @@ def _short(text: str, limit: int = 70) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _generic(text: str, limit: int = 110) -> str:
+    """A message without its values and code locations, so the same failure reads the same."""
+    text = re.sub(r"\s*\((?:at |[\w./-]+\.(?:py|js|mjs|ts):\d+).*$", "", text)
+    text = re.sub(r'\\"(?:[^"\\]|\\.)*?\\"', "…", text)
+    text = re.sub(r"'[^'\s]*'|\"[^\"\s]*\"", "'…'", text)  # values, not messages
+    return _short(re.sub(r"\d+", "N", text), limit)
+
+
 def _url_cause(got: str, want: str) -> str:
     from urllib.parse import urlsplit
 
@@ -266,9 +277,7 @@ def causes(problem: str) -> Cause:
     for pattern, label in CONSEQUENCES:
         if pattern.search(text):
             return Cause(label, "replay", root=False)
-    generic = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", text)
-    generic = re.sub(r"\d+", "N", generic)
-    return Cause(_short(generic), "other")
+    return Cause(_generic(text, 70), "other")
 
 
 def cell_causes(detail: str | None) -> list[Cause]:

@@ -12,6 +12,7 @@ RUNTIMES = {
     "ai-lib-python": "conformance.runtimes.ai_lib_python_runtime:AiLibPythonRuntime",
     "ai-lib-python-upstream": "conformance.runtimes.ai_lib_python_runtime:AiLibPythonUpstreamRuntime",
     "openai-sdk": "conformance.runtimes.openai_sdk_runtime:OpenAISdkRuntime",
+    "ai-lib-ts": "conformance.runtimes.ai_lib_ts_runtime:AiLibTsRuntime",
 }
 
 
