@@ -25,14 +25,15 @@ import pytest
 from ailib.errors import AiLibError
 
 from .cassettes import (
-    CASSETTES_DIR,
     ReadableSerializer,
     capture_requests,
+    cassettes_dir,
     make_request_filter,
     make_response_filter,
     provenance_block,
     simulator_client_factory,
     update_provenance_index,
+    use_cassettes_dir,
 )
 from .runner import CellContext, CellResult, planted_key
 from .scenarios import Scenario, load_scenarios, needs_cassette
@@ -46,6 +47,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--runtime", default="ailib", help="runtime adapter to judge (default: ailib)")
     group.addoption("--live", action="store_true", help="record from the real providers (needs their API keys)")
     group.addoption("--matrix-report", metavar="DIR", help="write results and the capability matrix to DIR")
+    group.addoption("--cassettes", metavar="DIR", help="replay the cassettes in DIR (default: the shipped ones)")
+    group.addoption(
+        "--runtime-driver",
+        metavar="COMMAND",
+        help="judge an out-of-process runtime: COMMAND starts a driver speaking the JSON-lines protocol "
+        "of conformance/runtimes/process_runtime.py (named by --runtime)",
+    )
     group.addoption(
         "--ai-protocol-dir",
         metavar="DIR",
@@ -109,6 +117,10 @@ def pytest_configure(config: pytest.Config) -> None:
         if not judged[1].is_dir():
             raise pytest.UsageError(f"--manifests: {judged[1]} is not a directory")
         os.environ["AILIB_MANIFESTS_DIR"] = str(judged[1])
+    if config.getoption("--cassettes", None):
+        use_cassettes_dir(Path(config.getoption("--cassettes")).resolve())
+    if config.getoption("--runtime-driver", None):
+        os.environ["AILIB_RUNTIME_DRIVER"] = config.getoption("--runtime-driver")
     upstream = config.getoption("--ai-protocol-dir", None)
     if upstream:
         os.environ["AILIB_AI_PROTOCOL_DIR"] = str(Path(upstream).resolve())
@@ -181,12 +193,12 @@ class _ProvenancePersister:
             path.write_text(serialize(cassette_dict, serializer), encoding="utf-8")
         finally:
             ReadableSerializer.provenance = None
-        self.config.stash[_RECORDED][str(path.relative_to(CASSETTES_DIR))] = block
+        self.config.stash[_RECORDED][str(path.relative_to(cassettes_dir()))] = block
 
 
 @pytest.fixture(scope="module")
 def vcr_cassette_dir() -> str:
-    return str(CASSETTES_DIR)
+    return str(cassettes_dir())
 
 
 @pytest.fixture

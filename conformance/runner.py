@@ -14,7 +14,7 @@ from ailib.errors import AiLibError
 from ailib.manifest import Manifest
 
 from . import checks
-from .cassettes import CASSETTES_DIR, PLANTED_MARKER, ReadableSerializer, read_provenance
+from .cassettes import PLANTED_MARKER, ReadableSerializer, cassettes_dir, read_provenance
 from .contract import load_contracts
 from .runtimes.base import Call, ErrorInfo, Outcome, Runtime
 from .scenarios import REFUSED_WHEN_UNSUPPORTED, Scenario, load_scenarios, needs_cassette, undocumented
@@ -46,7 +46,7 @@ class CellResult:
 
 
 def cassette_path(provider: str, scenario: str) -> Path:
-    return CASSETTES_DIR / provider / f"{scenario}.yaml"
+    return cassettes_dir() / provider / f"{scenario}.yaml"
 
 
 def _response_fields(body: str, stream: bool) -> list[str] | None:
@@ -104,7 +104,7 @@ def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
         return _unsupported(provider, scenario, manifest, ctx, call, result)
     path = cassette_path(provider, scenario.id)
     if ctx.replaying and not path.is_file():
-        return _fail(result, [f"{provider}/{scenario.id}: missing cassette {path.relative_to(CASSETTES_DIR.parent)}"])
+        return _fail(result, [f"{provider}/{scenario.id}: missing cassette {path.relative_to(cassettes_dir().parent)}"])
     outcome = run_runtime(ctx.runtime, call)
     return _judge(provider, scenario, manifest, ctx, call, outcome, result, path)
 

@@ -193,6 +193,18 @@ class ProcessRuntime:
         return outcome_from(answer.get("outcome") or {})
 
 
+class CommandRuntime(ProcessRuntime):
+    """A third party's driver: ``--runtime NAME --runtime-driver "node my-driver.mjs"``."""
+
+    def __init__(self, name: str, command: list[str]) -> None:
+        super().__init__()
+        self.name = name
+        self._command = command
+
+    def command(self) -> list[str]:
+        return self._command
+
+
 def outcome_from(data: dict[str, Any]) -> Outcome:
     """The driver's outcome object as an :class:`Outcome` (events as tuples)."""
     events = []
