@@ -384,7 +384,7 @@ def _load_cached(path: str, _mtime: int, _size: int) -> Manifest:
         raise ManifestError(name, where, f"not valid YAML: {problem}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(name, "$", f"cannot read: {exc}") from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         # PyYAML's constructors let built-in errors through for scalars they cannot build
         # (`2024-13-45`, `!!int abc`, `!!int ` (IndexError), `!!bool maybe`) and for deep
         # nesting; which ones is an implementation detail, and a loader answers ManifestError.

@@ -72,7 +72,7 @@ def check_request(provider: str, scenario: Scenario, contract: dict[str, Any], r
             problems.append(f"{where}: header {name}={headers.get(name.lower())!r}, documented {value!r}")
     body = _body(request)
     if body is MISSING:
-        return problems + [f"{where}: request body is not JSON"]
+        return [*problems, f"{where}: request body is not JSON"]
     if contract.get("model_in", "body") == "body":
         field = contract.get("model_field", "model")
         if dig(body, field) != contract["model"]:

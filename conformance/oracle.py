@@ -154,7 +154,7 @@ def read_response(family: str, body: Any) -> Reading:
 def sse_events(text: str) -> list[tuple[str, str]]:
     """(event name, data) pairs of an SSE body: the plain reading of the spec."""
     events, name, data = [], "message", []
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") + [""]:
+    for line in [*text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), ""]:
         if not line:
             if data:
                 events.append((name, "\n".join(data)))

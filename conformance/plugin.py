@@ -124,7 +124,6 @@ def pytest_configure(config: pytest.Config) -> None:
     upstream = config.getoption("--ai-protocol-dir", None)
     if upstream:
         os.environ["AILIB_AI_PROTOCOL_DIR"] = str(Path(upstream).resolve())
-    config.addinivalue_line("markers", "conformance_cell(provider, scenario): one cell of the capability matrix")
     config.stash[_RESULTS] = []
     config.stash[_RECORDED] = {}
     config.pluginmanager.register(_ResultsCollector(config.stash[_RESULTS]), "conformance-results")
@@ -320,7 +319,9 @@ def cell_context(
     else:
         from ailib.client import default_ssl_context
 
-        factory = lambda: httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())
+        def factory():
+            return httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())
+
     wire.clear()  # loading the cassette ran its recorded requests through the filter too
     return CellContext(
         runtime=runtime, http_client=factory, seen=wire, cassette=vcr, replaying=record_mode == "none", api_key=key

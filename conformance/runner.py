@@ -118,7 +118,7 @@ def runtime_blocked(runtime: Runtime, provider: str) -> str | None:
     ):
         try:
             reason = check()
-        except Exception as exc:  # noqa: BLE001 (a broken adapter is reported like a missing runtime)
+        except Exception as exc:
             reason = f"{type(exc).__name__} while checking: {exc}"
         if reason:
             return f"not run: runtime {name} {what}: {reason}"
@@ -141,7 +141,7 @@ def run_runtime(runtime: Runtime, call: Call) -> Outcome:
     """``runtime.run(call)``; an exception escaping it (adapters must not raise) becomes the outcome's error."""
     try:
         return run_async(runtime.run(call))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         name = getattr(runtime, "name", type(runtime).__name__)
         return Outcome(
             error=ErrorInfo(

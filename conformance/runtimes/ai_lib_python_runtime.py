@@ -45,7 +45,6 @@ from .base import Call, ErrorInfo, Outcome, apply_call
 from .support import environ, foreign_error, installed_version, where_in
 
 DISTRIBUTION = "ai-lib-python"
-PINNED = "1.2.0"
 _INSTALL = "pip install 'ailib[runtimes]'"
 
 #: where in ai-lib-python an exception was raised -> what it was doing
@@ -120,7 +119,7 @@ class AiLibPythonRuntime:
     def unavailable(self) -> str | None:
         try:
             import ai_lib_python  # noqa: F401
-        except Exception as exc:  # ImportError, or a broken install  # noqa: BLE001
+        except Exception as exc:  # ImportError, or a broken install
             return f"{DISTRIBUTION} cannot be imported ({type(exc).__name__}: {exc}); install it with {_INSTALL}"
         return None
 
@@ -133,7 +132,7 @@ class AiLibPythonRuntime:
 
         try:
             ProtocolManifest.model_validate(to_protocol(manifests.load(provider)))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return f"{DISTRIBUTION} cannot load the AI-Protocol manifest generated for {provider}: {type(exc).__name__}: {exc}"
         return None
 
@@ -193,7 +192,7 @@ class AiLibPythonRuntime:
             )
         except AiLibError as exc:
             return Outcome(error=_error(exc, _phase(exc, doing)))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return Outcome(error=foreign_error(DISTRIBUTION, exc, _phase(exc, doing), "ai_lib_python"))
         finally:
             if client is not None:
@@ -238,7 +237,7 @@ class AiLibPythonRuntime:
                     break
         except AiLibError as exc:
             outcome.error = _error(exc, _phase(exc, "reading the stream"))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             outcome.error = foreign_error(DISTRIBUTION, exc, _phase(exc, "reading the stream"), "ai_lib_python")
         finally:
             aclose = getattr(events, "aclose", None)
@@ -296,7 +295,7 @@ class AiLibPythonUpstreamRuntime(AiLibPythonRuntime):
             import yaml
 
             ProtocolManifest.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return (
                 f"{DISTRIBUTION} cannot load {protocol.display_name(path)}: {type(exc).__name__}: {support_short(exc)}"
             )

@@ -190,7 +190,7 @@ class OpenAISdkRuntime:
     def unavailable(self) -> str | None:
         try:
             import openai  # noqa: F401
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return f"the openai SDK cannot be imported ({type(exc).__name__}: {exc}); install it with {_INSTALL}"
         return None
 
@@ -252,7 +252,7 @@ class OpenAISdkRuntime:
             )
         except openai.OpenAIError as exc:
             return Outcome(error=_error(exc, doing))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return Outcome(error=foreign_error("openai SDK", exc, doing, "openai"))
 
     async def _stream(self, client: Any, kwargs: dict[str, Any]) -> Outcome:
@@ -277,7 +277,7 @@ class OpenAISdkRuntime:
                     outcome.events.append(("finish", (finish, finish)))
         except openai.OpenAIError as exc:
             outcome.error = _error(exc, "reading the stream")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             outcome.error = foreign_error("openai SDK", exc, "reading the stream", "openai")
         outcome.content = "".join(v for k, v in outcome.events if k == "content")
         return outcome

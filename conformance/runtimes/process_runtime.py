@@ -71,7 +71,7 @@ class ReplayProxy:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             status, headers, body = await self._forward(reader)
-        except Exception as exc:  # noqa: BLE001 (the driver gets it as a 599 answer)
+        except Exception as exc:  # the driver gets it as a 599 answer
             status, headers = 599, {"content-type": "text/plain; charset=utf-8"}
             body = f"replay proxy: {type(exc).__name__}: {exc}".encode()
         head = [f"HTTP/1.1 {status} {'OK' if status < 400 else 'Error'}"]

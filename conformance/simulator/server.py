@@ -57,7 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
             response = respond(self.server.contracts, request, fault=headers.get(FAULT_HEADER))
         except ValueError as exc:  # unknown fault name: a harness bug, say so plainly
             response = SimResponse(400, {"content-type": "text/plain; charset=utf-8"}, [f"simulator: {exc}\n".encode()])
-        except Exception:  # noqa: BLE001  # pragma: no cover - a simulator bug; show it instead of hanging the client
+        except Exception:  # pragma: no cover - a simulator bug; show it instead of hanging the client
             text = "simulator error:\n" + traceback.format_exc()
             response = SimResponse(500, {"content-type": "text/plain; charset=utf-8"}, [text.encode()])
         self.server.log.append((request, response))
@@ -164,7 +164,7 @@ class SimulatorServer:
         self._server = None
         self._thread = None
 
-    def __enter__(self) -> SimulatorServer:  # noqa: PYI034
+    def __enter__(self) -> SimulatorServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -33,7 +33,7 @@ def bench():
     return loopback_server, bench_worker
 
 
-@pytest.fixture()
+@pytest.fixture
 def server(bench):
     loopback_server, _ = bench
     with loopback_server.LoopbackServer(ttl=60, prerender=(N,)) as srv:
