@@ -194,11 +194,6 @@ def is_protocol(data: Any) -> bool:
     return isinstance(data, dict) and ("protocol_version" in data or "$schema" in data)
 
 
-def major_version(data: dict[str, Any]) -> int:
-    version = str(data.get("protocol_version", ""))
-    return 2 if version.startswith("2") else 1
-
-
 # --- finding files ------------------------------------------------------------------------
 
 
@@ -531,7 +526,7 @@ def _stream(data: dict[str, Any], family: str, endpoint: dict[str, Any], gaps: l
     if len(keys) > 1:
         gaps.append(
             Gap(
-                "$.stream.event_type",
+                "$.capabilities.streaming",
                 "$.streaming.event_map",
                 "unsupported",
                 f"rules route on several fields {sorted(keys)}",

@@ -237,3 +237,115 @@ def test_upstream_protocol_loading_cases() -> None:
         else:
             with pytest.raises(ManifestError):
                 protocol.convert(data, case["input"]["manifest_path"])
+
+
+# --- each translation rule, on small hand-written files -----------------------------------------
+
+BASE = {"id": "p", "protocol_version": "1.5", "endpoint": {"base_url": "https://api.p.example/v1"}}
+
+
+def _conv(**extra: object) -> protocol.Conversion:
+    data = {**BASE, "payload_format": "openai_style", "auth": {"type": "bearer"}}
+    data["endpoints"] = {"chat": {"path": "/chat"}}
+    data.update(extra)
+    return protocol.convert(data, "p.yaml")
+
+
+def _fatal(conv: protocol.Conversion) -> list[tuple[str, str]]:
+    return [(g.upstream, g.reason) for g in conv.fatal]
+
+
+def test_auth_translations() -> None:
+    assert _conv(auth={"type": "bearer", "token_env": "P_KEY"}).data["auth"] == {
+        "env": "P_KEY", "placement": "header", "name": "Authorization", "prefix": "Bearer ",
+    }  # fmt: skip
+    assert _conv(auth={"type": "api_key", "header": "api-key", "prefix": "Token"}).data["auth"] == {
+        "env": "P_API_KEY", "placement": "header", "name": "api-key", "prefix": "Token ",
+    }  # fmt: skip
+    assert _fatal(_conv(auth={"type": "custom_header"})) == [
+        ("$.auth.header", "auth type 'custom_header' names no header")
+    ]
+    assert _fatal(_conv(auth={"type": "query_param"})) == [("$.auth.param_name", "query_param auth names no parameter")]
+    assert _fatal(_conv(auth={"type": "oauth2"})) == [("$.auth.type", "auth type 'oauth2' is not one ailib can place")]
+    assert _fatal(_conv(auth=None)) == [("$.endpoint.auth", "no auth section")]
+
+
+def test_endpoint_translations() -> None:
+    conv = _conv(
+        endpoints={
+            "chat": {"path": "/models/{model_id}:generate?api-version=1"},
+            "chat_stream": {"path": "/models/{model_id}:stream?alt=sse"},
+        }
+    )
+    endpoint = conv.data["endpoint"]
+    assert endpoint["chat_path"] == "/models/{model}:generate" and endpoint["query"] == {"api-version": "1"}
+    assert endpoint["stream_path"] == "/models/{model}:stream" and endpoint["stream_query"] == {"alt": "sse"}
+    dollar = _conv(endpoint={"base_url": "https://${RESOURCE}.example/v1"})
+    assert dollar.data["endpoint"]["base_url"] == "https://{resource}.example/v1"
+    assert dollar.data["endpoint"]["variables"] == {"resource": {"env": "RESOURCE"}}
+    legacy = protocol.convert(
+        {"id": "p", "protocol_version": "1.1", "base_url": "https://api.p.example/v1", "auth": {"type": "bearer"},
+         "payload_format": "openai_style", "endpoints": {"chat_completions_create": "/chat/completions"}},
+        "p.yaml",
+    )  # fmt: skip
+    assert legacy.data["endpoint"] == {"base_url": "https://api.p.example/v1", "chat_path": "/chat/completions"}
+
+
+def test_stream_translations() -> None:
+    rules = [
+        {"match": "exists($.a)", "emit": "PartialContentDelta", "fields": {"content": "$.a"}},
+        {"match": "exists($.b)", "emit": "PartialContentDelta", "fields": {"content": "$.b[0].text"}},
+        {"match": "exists($.u)", "emit": "Metadata", "fields": {"usage": "$.u"}},
+    ]
+    route = _conv(capabilities={"streaming": True}, streaming={"event_map": rules}).data["stream"]["routes"]["*"]
+    assert route["content"] == ["a", "b.0.text"]  # alternatives, the first with a value wins
+    assert route["usage"]["prompt_tokens"] == "u.prompt_tokens"
+    v1 = _conv(
+        capabilities=["streaming"], streaming={"content_path": "choices[0].delta.content", "usage_path": "usage"}
+    )
+    assert v1.data["stream"]["routes"]["*"]["content"] == "choices.0.delta.content"
+    assert v1.data["capabilities"]["usage_in_stream"] is True
+    two_keys = [
+        {"match": "$.type == 'x'", "emit": "PartialContentDelta", "fields": {"content": "$.t"}},
+        {"match": "$.kind == 'y'", "emit": "PartialContentDelta", "fields": {"content": "$.t"}},
+    ]
+    caps = _conv(capabilities={"streaming": True}, streaming={"event_map": two_keys}).data["capabilities"]
+    assert caps["streaming"]["supported"] is False and "several fields" in caps["streaming"]["reason"]
+    undeclared = _conv(streaming={"content_path": "choices[0].delta.content"}).data["capabilities"]["streaming"]
+    assert undeclared == {"supported": False, "reason": "AI-Protocol manifest does not declare streaming"}
+
+
+def test_paths_and_models() -> None:
+    assert protocol.ours_path("$.choices[*].delta.content") == "choices.0.delta.content"
+    assert protocol.ours_path("end_turn") == "end_turn"  # a bare word is a one-key path
+    assert protocol.ours_path("$") is None and protocol.ours_path("the end") is None and protocol.ours_path(3) is None
+    assert _conv(default_model="p-large").data["default_model"] == "p-large"
+    assert _conv(metadata={"models": {"p-1": {}, "p-2": {}}}).data["default_model"] == "p-1"
+    assert _conv().data["default_model"] == protocol.NO_DEFAULT_MODEL
+
+
+def test_flat_directory_and_non_mapping(tmp_path: Path) -> None:
+    (tmp_path / "p.json").write_text("{}", encoding="utf-8")
+    assert protocol.find_file(tmp_path, "p") == tmp_path / "p.json"
+    assert protocol.find_file(tmp_path, "q") is None
+    assert protocol.display_name(tmp_path / "p.json") == "p.json"
+    with pytest.raises(ManifestError, match=r"expected a mapping at the top level, got list"):
+        protocol.convert([1], "p.yaml")  # type: ignore[arg-type]
+
+
+def test_check_tree_and_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(tmp_path, "openai.yaml", VALID_OPENAI_15)
+    _write(tmp_path, "broken.yaml", "id: [unclosed\n")
+    _write(tmp_path, "invalid.yaml", "protocol_version: '1.5'\n")
+    _write(tmp_path, "notes.txt", "not a manifest")
+    assert protocol.main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("v1/providers/broken.yaml: refused: v1/providers/broken.yaml: $: cannot read:")
+    assert out[1] == (
+        "v1/providers/invalid.yaml: refused: v1/providers/invalid.yaml: $.id: "
+        "required AI-Protocol field(s) missing: $.id, $.endpoint.base_url"
+    )
+    # stop, termination, default model, usage in streams; content, finish reason, usage from the family
+    assert out[2] == "v1/providers/openai.yaml: protocol 1.5, usable, 7 gap(s)"
+    assert all(line.startswith("  $.") for line in out[3:])
+    assert protocol.main([]) == 2
