@@ -75,6 +75,30 @@ class CellContext:
 
 
 def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
+    """Run and judge one cell. The key the runtime was given never appears in the result: a
+    foreign runtime's (or a library's) message may quote a URL that carries it (``?key=``)."""
+    result = _run_cell(provider, scenario, ctx)
+    return _without_key(result, ctx.api_key)
+
+
+def _without_key(result: CellResult, key: str) -> CellResult:
+    from urllib.parse import quote
+
+    if not key:
+        return result
+    forms = {key, quote(key, safe=""), quote(key)}
+
+    def scrub(text: str) -> str:
+        for form in forms:
+            text = text.replace(form, "<api key>")
+        return text
+
+    result.problems = [scrub(p) for p in result.problems]
+    result.detail = scrub(result.detail) if result.detail else result.detail
+    return result
+
+
+def _run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
     try:
         manifest = manifests.load(provider)
     except AiLibError as exc:  # a manifest given with --manifests that ailib cannot use

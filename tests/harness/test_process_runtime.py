@@ -152,3 +152,32 @@ def test_ai_lib_ts_driver_blocks_the_network(ai_lib_ts: object, tmp_path: Path) 
     assert DRIVER.name in " ".join(ai_lib_ts.command())
     answer = json.loads(done.stdout.splitlines()[-1])
     assert "network blocked by the conformance driver: http://192.0.2.1:9" in answer["outcome"]["error"]["message"]
+
+
+def test_a_key_quoted_by_a_runtime_never_reaches_the_results() -> None:
+    from conformance.runner import CellContext, run_cell
+    from conformance.runtimes.base import Outcome
+    from conformance.scenarios import load_scenarios
+
+    key = "sk-quoted-by-the-runtime-0123456789"
+
+    class Quoting:
+        name, version = "quoting", "0"
+
+        def unavailable(self) -> None:
+            return None
+
+        def supports(self, provider: str) -> None:
+            return None
+
+        async def run(self, call: Call) -> Outcome:
+            raise RuntimeError(f"cannot play back POST https://x.example/v1?key={call.api_key}")
+
+    basic = next(s for s in load_scenarios() if s.id == "basic")
+    ctx = CellContext(
+        runtime=Quoting(), http_client=httpx.AsyncClient, seen=[], cassette=None, replaying=True, api_key=key
+    )
+    result = run_cell("openai", basic, ctx)
+    assert result.status == "fail"
+    assert key not in (result.detail or "") and "key=<api key>" in (result.detail or "")
+    assert not [p for p in result.problems if key in p]
