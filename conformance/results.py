@@ -82,4 +82,7 @@ def write_results(out_dir: Path, runtime_name: str, cells: list[dict[str, Any]],
     from .report import build
 
     build(results_file, target, previous=previous)
+    from .report.diagnosis import write as write_diagnosis
+
+    write_diagnosis(results_file, target)  # failures grouped by cause, next to the matrix
     return results_file

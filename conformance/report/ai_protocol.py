@@ -46,7 +46,10 @@ UPSTREAM_FIELDS = (
     ("request.model", "(runtime: the model name must be sent without the provider prefix)"),
     ("request.parameter", "parameter_mappings (v1) / parameters (v2)"),
     ("request.body.stream_options", "streaming: no upstream field asks for usage in streams (stream_options)"),
-    ("request.body", "parameter_mappings (v1) / parameters (v2)"),
+    (
+        "request.body",
+        "parameter_mappings (v1) / parameters (v2); a difference from the recorded request, not a documented fact: check the provider accepts it",
+    ),
     ("request.stream", "parameter_mappings.stream / endpoints.chat_stream"),
     ("request.messages", "payload_format / system message mapping"),
     ("response.content", "response_paths.content"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 _WHERE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+: ")
@@ -314,3 +315,51 @@ def summary_lines(groups: list[Group], limit: int | None = None) -> list[str]:
         n = len(g.providers)
         out.append(f"{g.cause.label}: {len(g.cells)} cells ({n} provider{'s' if n != 1 else ''})")
     return out
+
+
+def render_markdown(runtime: str, groups: list[Group]) -> str:
+    """``diagnosis.md``: every cause of a runtime's failed cells, biggest first."""
+    cells = {c for g in groups for c in g.cells}
+    out = [
+        f"# {runtime}: failures by cause",
+        "",
+        f"{len(cells)} failed cells, {len(groups)} causes. A cell counts under each cause found in it; a request "
+        "replay could not answer counts only where nothing in the request explains it (marked consequence).",
+        "",
+        "| cause | cells | providers | example |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for g in groups:
+        kind = "" if g.cause.root else " (consequence)"
+        example = g.example.replace("|", "\\|").replace("\n", " ")[:200]
+        label = g.cause.label.replace("|", "\\|")
+        out.append(f"| {label}{kind} | {len(g.cells)} | {len(g.providers)} | {example} |")
+    return "\n".join(out) + "\n"
+
+
+def write(results_file: Path, out_dir: Path) -> list[Path]:
+    """``diagnosis.md`` and ``diagnosis.json`` for one results file, in ``out_dir``."""
+    import json
+
+    doc = json.loads(results_file.read_text(encoding="utf-8"))
+    groups = diagnose(doc["cells"])
+    label = f"{doc['runtime']} {doc.get('runtime_version', '')}".strip()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = {
+        "runtime": label,
+        "causes": [
+            {
+                "cause": g.cause.label,
+                "about": g.cause.about,
+                "root_cause": g.cause.root,
+                "cells": len(g.cells),
+                "providers": g.providers,
+                "example": g.example,
+            }
+            for g in groups
+        ],
+    }
+    paths = [out_dir / "diagnosis.md", out_dir / "diagnosis.json"]
+    paths[0].write_text(render_markdown(label, groups), encoding="utf-8")
+    paths[1].write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return paths

@@ -130,3 +130,23 @@ def test_comparison_labels_both_ai_lib_python_runs_and_shows_causes(tmp_path: Pa
     line = f"request model carries the provider prefix: {passed} cells, {providers} providers"
     assert md.count(line) == 2
     assert line in html
+
+
+def test_each_runtime_run_publishes_its_diagnosis(tmp_path: Path) -> None:
+    from conformance.report.diagnosis import write
+
+    results = {
+        "runtime": "ai-lib-ts",
+        "runtime_version": "0.5.3",
+        "cells": [
+            _cell("anthropic", s, "header anthropic-version=None, documented '2023-06-01'") for s in ("basic", "stream")
+        ]
+        + [_cell("openai", "basic")],
+    }
+    source = tmp_path / "ai-lib-ts.json"
+    source.write_text(json.dumps(results), encoding="utf-8")
+    md, data = write(source, tmp_path / "out")
+    assert "| no anthropic-version header | 2 | 1 | header anthropic-version=None, documented '2023-06-01' |" in (
+        md.read_text(encoding="utf-8")
+    )
+    assert json.loads(data.read_text(encoding="utf-8"))["causes"][0]["providers"] == ["anthropic"]
