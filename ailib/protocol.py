@@ -80,6 +80,7 @@ FAMILY_DEFAULTS: dict[str, dict[str, Any]] = {
         "response": {"content": "choices.0.message.content", "finish_reason": "choices.0.finish_reason"},
         "usage": "usage",
         "errors": {"message": "error.message", "type": "error.type", "code": "error.code"},
+        "done_marker": "[DONE]",  # a stream ends with `data: [DONE]`
     },
     # https://docs.anthropic.com/en/api/messages
     "anthropic-messages": {
@@ -540,6 +541,16 @@ def _stream(data: dict[str, Any], family: str, endpoint: dict[str, Any], gaps: l
     }
     if isinstance(decoder.get("done_signal"), str):
         stream["done_marker"] = decoder["done_signal"]
+    elif FAMILY_DEFAULTS[family].get("done_marker"):
+        stream["done_marker"] = FAMILY_DEFAULTS[family]["done_marker"]
+        gaps.append(
+            Gap(
+                "$.stream.done_marker",
+                "$.streaming.decoder.done_signal",
+                "family",
+                f"taken from the {family} wire format: {stream['done_marker']}",
+            )
+        )
     return stream
 
 

@@ -304,6 +304,9 @@ def test_stream_translations() -> None:
         capabilities=["streaming"], streaming={"content_path": "choices[0].delta.content", "usage_path": "usage"}
     )
     assert v1.data["stream"]["routes"]["*"]["content"] == "choices.0.delta.content"
+    # no done_signal: OpenAI-style streams end with `data: [DONE]` (the family's own terminator), reported
+    assert v1.data["stream"]["done_marker"] == "[DONE]"
+    assert ("$.streaming.decoder.done_signal", "family") in {(g.upstream, g.consequence) for g in v1.gaps}
     assert v1.data["capabilities"]["usage_in_stream"] is True
     two_keys = [
         {"match": "$.type == 'x'", "emit": "PartialContentDelta", "fields": {"content": "$.t"}},
