@@ -81,8 +81,11 @@ def build(source: Path, cache: Path, npm: str) -> Path:
             if done.returncode != 0:
                 tail = " ".join((done.stderr or done.stdout).split())[-400:]
                 raise RuntimeError(f"`{' '.join(step[1:])}` failed ({done.returncode}): {tail}")
-        if not target.exists():
+        try:
             copy.rename(target)
+        except OSError:  # another worker finished the same build first
+            if not entry.is_file():
+                raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return entry
