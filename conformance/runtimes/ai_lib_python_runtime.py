@@ -279,10 +279,19 @@ class AiLibPythonUpstreamRuntime(AiLibPythonRuntime):
 
     name = "ai-lib-python-upstream"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._supported: dict[str, str | None] = {}
+
     def protocol_dir(self) -> Path:
         return upstream_protocol_dir()
 
     def supports(self, provider: str) -> str | None:
+        if provider not in self._supported:  # asked for every cell: validate each file once
+            self._supported[provider] = self._supports(provider)
+        return self._supported[provider]
+
+    def _supports(self, provider: str) -> str | None:
         from ai_lib_python.protocol.manifest import ProtocolManifest
 
         from ailib import protocol

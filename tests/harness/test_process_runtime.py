@@ -181,3 +181,24 @@ def test_a_key_quoted_by_a_runtime_never_reaches_the_results() -> None:
     assert result.status == "fail"
     assert key not in (result.detail or "") and "key=<api key>" in (result.detail or "")
     assert not [p for p in result.problems if key in p]
+
+
+def test_ai_lib_python_on_upstream_manifests(tmp_path: Path) -> None:
+    pytest.importorskip("ai_lib_python", reason="ai-lib-python is not installed (pip install 'ailib[runtimes]')")
+    if not (ROOT.parent / "shared" / "ai-protocol" / "v1").is_dir():
+        pytest.skip("upstream AI-Protocol manifests not found at ../shared/ai-protocol")
+    out = tmp_path / "reports"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "conformance/test_conformance.py", "-q", "-p", "no:randomly",
+         "--runtime", "ai-lib-python-upstream", "-k", "openai-basic or deepseek-basic", f"--matrix-report={out}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    cells = {c["provider"]: c for c in json.loads((out / "results" / "ai-lib-python-upstream.json").read_text())["cells"]
+             if c["scenario"] == "basic"}  # fmt: skip
+    # ai-lib-python 1.2.0 sends the model id as given ("openai/gpt-4o"), read from v2/providers/openai.yaml
+    assert "body field model='openai/gpt-4o', expected model 'gpt-4o'" in cells["openai"]["detail"]
+    # upstream's deepseek file is the v1.1 layout (top-level base_url), which its pydantic model refuses
+    assert cells["deepseek"]["detail"].startswith(
+        "not run: runtime ai-lib-python-upstream cannot load deepseek: ai-lib-python cannot load "
+        "v1/providers/deepseek.yaml: ValidationError"
+    )
