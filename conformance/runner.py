@@ -72,6 +72,8 @@ class CellContext:
     replaying: bool
     api_key: str
     max_retries: int = 0
+    #: what a cassette recorded in this test will say it came from (``simulated`` / ``live``)
+    recording_source: str = "simulated"
 
 
 def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
@@ -124,6 +126,10 @@ def _run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult
     if reason:
         result.status, result.detail = "unsupported", reason
         return result
+    lacking = runtime_lacks(ctx.runtime, scenario)
+    if lacking:  # nothing to judge: neither a call nor a refusal can go through this runtime
+        result.status, result.detail = "unsupported", lacking
+        return result
     if not needs_cassette(manifest, scenario):
         return _unsupported(provider, scenario, manifest, ctx, call, result)
     path = cassette_path(provider, scenario.id)
@@ -147,6 +153,17 @@ def runtime_blocked(runtime: Runtime, provider: str) -> str | None:
         if reason:
             return f"not run: runtime {name} {what}: {reason}"
     return None
+
+
+def runtime_lacks(runtime: Runtime, scenario: Scenario) -> str | None:
+    """Why ``runtime`` has no API for what ``scenario`` needs (e.g. tools), or None. Optional
+    in the Runtime protocol: ``lacks(scenario) -> str | None``."""
+    lacks = getattr(runtime, "lacks", None)
+    if lacks is None:
+        return None
+    reason = lacks(scenario)
+    name = getattr(runtime, "name", type(runtime).__name__)
+    return f"not judged with runtime {name}: {reason}" if reason else None
 
 
 _LOOP: asyncio.AbstractEventLoop | None = None
@@ -192,6 +209,9 @@ def _call(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContex
         via=scenario.via,
         http_client=ctx.http_client,
         max_retries=scenario.max_retries,
+        tools=list(scenario.tools),
+        tool_choice=scenario.tool_choice,
+        response_format=scenario.response_format,
     )
 
 
@@ -294,8 +314,11 @@ def _judge(
         if "same_text_as" in scenario.expect:
             problems += _same_text(provider, scenario, family, outcome)
     result.response_fields = _response_fields(body, scenario.stream)
-    provenance = read_provenance(path) if path.is_file() else None
-    result.evidence = (provenance or {}).get("source")
+    if not ctx.replaying and getattr(cassette, "dirty", False):  # recorded now: saved only after the test
+        result.evidence = ctx.recording_source
+    else:
+        provenance = read_provenance(path) if path.is_file() else None
+        result.evidence = (provenance or {}).get("source")
     error = outcome.error
     if problems and error is not None and error.error_class is None and not any(error.message in p for p in problems):
         # an unclassified error (often an exception inside the runtime): say what it was
