@@ -132,6 +132,13 @@ class ProcessRuntime:
     def key_env(self, provider: str) -> list[str]:
         return []
 
+    def lacks(self, scenario: Any) -> str | None:
+        """Protocol version 1 carries no tools, tool choice or response format: such scenarios
+        are not judged (rather than judged on a request the driver was never asked to make)."""
+        if getattr(scenario, "tools", None) or getattr(scenario, "response_format", None) is not None:
+            return f"the JSON-lines driver protocol (v1) that {self.name} is run through carries no tools or response format"
+        return None
+
     # --- the protocol --------------------------------------------------------------------------
     async def _driver(self) -> asyncio.subprocess.Process:
         if self.process is None or self.process.returncode is not None:
