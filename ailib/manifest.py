@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import paths
+from . import paths, protocol
 from .errors import ConfigurationError, ManifestError
 
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
@@ -440,6 +440,9 @@ def _load_cached(path: str, _mtime: int, _size: int) -> Manifest:
         # (`2024-13-45`, `!!int abc`, `!!int ` (IndexError), `!!bool maybe`) and for deep
         # nesting; which ones is an implementation detail, and a loader answers ManifestError.
         raise ManifestError(name, "$", f"not valid YAML: {type(exc).__name__}: {exc}") from None
+    if protocol.is_protocol(data):  # an AI-Protocol (upstream) manifest: translated, gaps reported
+        name = protocol.display_name(path)
+        data = protocol.to_manifest_data(data, name)
     manifest = parse_manifest(data, name)
     expected_id = Path(path).stem
     if manifest.id != expected_id:
@@ -450,7 +453,7 @@ def _load_cached(path: str, _mtime: int, _size: int) -> Manifest:
 def available(manifests_dir: str | os.PathLike[str] | None = None) -> list[str]:
     """The provider ids with a manifest in ``manifests_dir``, sorted."""
     root = Path(manifests_dir) if manifests_dir else default_manifests_dir()
-    return sorted(p.stem for p in root.glob("*.yaml"))
+    return sorted({p.stem for p in root.glob("*.yaml")} | set(protocol.available(root)))
 
 
 def load(provider: str, manifests_dir: str | os.PathLike[str] | None = None) -> Manifest:
@@ -459,6 +462,8 @@ def load(provider: str, manifests_dir: str | os.PathLike[str] | None = None) -> 
     if not isinstance(provider, str) or not paths._SEGMENT.match(provider) or "/" in provider:
         raise ConfigurationError(f"invalid provider id {provider!r}")
     path = os.path.join(root, f"{provider}.yaml")
+    if not os.path.isfile(path):  # an AI-Protocol tree: v2/providers/<id>.yaml, v1/..., dist/...
+        path = os.fspath(protocol.find_file(root, provider) or path)
     if not os.path.isfile(path):
         known = ", ".join(available(root)) or "none"
         raise ConfigurationError(

@@ -25,9 +25,27 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 
-#: ``$AILIB_CASSETTES_DIR`` lets tests re-record into a scratch copy.
-CASSETTES_DIR = Path(os.environ.get("AILIB_CASSETTES_DIR") or Path(__file__).resolve().parent.parent / "cassettes")
+#: the cassettes shipped inside an installed harness (``pip install ailib-conformance``)
+_PACKAGED = Path(__file__).resolve().parent / "_data" / "cassettes"
+#: ``$AILIB_CASSETTES_DIR`` (or ``--cassettes DIR``) lets tests re-record into a scratch copy or
+#: replay another library; else the installed copy's, else the checkout's ``cassettes/``.
+CASSETTES_DIR = Path(
+    os.environ.get("AILIB_CASSETTES_DIR")
+    or (_PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "cassettes")
+)
 PROVENANCE_FILE = CASSETTES_DIR / "PROVENANCE.yaml"
+_chosen: Path | None = None
+
+
+def use_cassettes_dir(path: Path) -> None:
+    """Replay (and record) the cassettes in ``path`` for this session (``--cassettes``)."""
+    global _chosen
+    _chosen = path
+
+
+def cassettes_dir() -> Path:
+    return _chosen or CASSETTES_DIR
+
 
 #: Request headers that carry credentials: value replaced, name kept (shows auth placement).
 SECRET_HEADERS = {"authorization", "x-api-key", "api-key", "x-goog-api-key", "proxy-authorization"}
@@ -214,8 +232,9 @@ def update_provenance_index(entries: dict[str, dict[str, Any]]) -> None:
     """Merge newly recorded cassettes into ``cassettes/PROVENANCE.yaml`` (locked, sorted)."""
     import fcntl
 
-    PROVENANCE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    with open(PROVENANCE_FILE, "a+", encoding="utf-8") as f:
+    index = cassettes_dir() / PROVENANCE_FILE.name
+    index.parent.mkdir(parents=True, exist_ok=True)
+    with open(index, "a+", encoding="utf-8") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         f.seek(0)
         current = yaml.load(f.read() or "{}", Loader=_Loader) or {}
