@@ -106,29 +106,34 @@ class Manifest:
     route_key: Callable[[str, Any], str] | None = field(default=None, repr=False)
 
     # --- plain data accessors ------------------------------------------------------
+    def _section(self, name: str) -> dict[str, Any]:
+        """A top-level mapping of the manifest; the schema guarantees a mapping where present."""
+        value = self.data.get(name)
+        return value if isinstance(value, dict) else {}
+
     @property
     def endpoint(self) -> dict[str, Any]:
-        return self.data.get("endpoint", {})
+        return self._section("endpoint")
 
     @property
     def auth(self) -> dict[str, Any]:
-        return self.data.get("auth", {})
+        return self._section("auth")
 
     @property
     def request(self) -> dict[str, Any]:
-        return self.data.get("request", {})
+        return self._section("request")
 
     @property
     def stream(self) -> dict[str, Any]:
-        return self.data.get("stream", {})
+        return self._section("stream")
 
     @property
     def finish_reasons(self) -> dict[str, str]:
-        return self.data.get("finish_reasons", {})
+        return self._section("finish_reasons")
 
     @property
     def errors(self) -> dict[str, Any]:
-        return self.data.get("errors", {})
+        return self._section("errors")
 
     @property
     def tool_choices(self) -> dict[str, Any]:
@@ -137,11 +142,12 @@ class Manifest:
 
     @property
     def default_model(self) -> str | None:
-        return self.data.get("default_model")
+        value = self.data.get("default_model")
+        return value if isinstance(value, str) else None
 
     @property
     def docs_url(self) -> str:
-        return self.data["docs_url"]
+        return str(self.data["docs_url"])
 
     def capability(self, name: str) -> Capability:
         return self.capabilities.get(name, Capability(False, f"{self.id} manifest does not declare '{name}'"))
