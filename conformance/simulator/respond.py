@@ -54,6 +54,12 @@ def _check_auth(family: Family, ex: Exchange) -> SimResponse | None:
         return None
     if auth.get("header"):
         raw = ex.request.headers.get(str(auth["header"]).lower())
+        if raw is None:  # another placement the API documents as accepted (e.g. Anthropic's bearer token)
+            for other in ex.behaviour.get("accepted_auth") or []:
+                raw = ex.request.headers.get(str(other["header"]).lower())
+                if raw is not None:
+                    auth = other
+                    break
         if raw is None:
             return family.missing_auth(ex)
         fmt = str(auth.get("format") or "{key}")
@@ -66,11 +72,12 @@ def _check_auth(family: Family, ex: Exchange) -> SimResponse | None:
 
 
 def _check_headers(family: Family, ex: Exchange) -> SimResponse | None:
+    accepted = [str(v) for v in ex.behaviour.get("accepted_versions") or []]
     for name, value in (ex.contract.get("headers") or {}).items():
         have = ex.request.headers.get(str(name).lower())
         if have is None:
             return family.missing_header(ex, str(name))
-        if str(value) and have.strip() != str(value):
+        if str(value) and have.strip() != str(value) and have.strip() not in accepted:
             return family.invalid_header(ex, str(name), have)
     return None
 
@@ -156,7 +163,7 @@ def respond(contracts: dict[str, dict[str, Any]], request: SimRequest, fault: st
         sum(count_words(t) for t in texts),
         stop=family.stops(ex),
         max_tokens=family.max_tokens(ex),
-        reasoning="reasoning_content" in ex.quirks and family.name == "openai-chat",
+        reasoning=family.name == "openai-chat" and bool(ex.behaviour.get("reasoning_field")),
     )
     if not ex.stream:
         return family.complete(ex, ans)

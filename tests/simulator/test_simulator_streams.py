@@ -141,7 +141,7 @@ def test_cohere_event_sequence_with_done_marker() -> None:
     assert text == "Hello from the café simulator:"
     end = parsed.events[-2].json()
     assert end["delta"]["finish_reason"] == "MAX_TOKENS"
-    assert end["delta"]["usage"]["tokens"] == {"input_tokens": 2, "output_tokens": 5}
+    assert end["delta"]["usage"]["tokens"] == {"input_tokens": 2 + 62, "output_tokens": 5 + 1}
     assert end["delta"]["usage"]["billed_units"] == {"input_tokens": 2, "output_tokens": 5}
 
 

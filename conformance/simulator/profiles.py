@@ -1,0 +1,134 @@
+"""Per-provider behaviour profiles: what a provider's real traffic does differently from its
+wire family's documented default, each difference citing where it was seen.
+
+The profiles live in ``profiles.yaml`` beside this module. The simulator asks a profile for
+the quirks that apply to one request (some apply only to some models, e.g. reasoning fields
+for reasoning models), and the recorder puts the profile's evidence level into each cassette's
+provenance: ``observed`` (quirks read from the provider's own real recordings) or
+``family-default`` (nothing real is known: the provider is played as its family)."""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROFILES_FILE = Path(__file__).resolve().parent / "profiles.yaml"
+
+#: Every quirk a profile may name, with what it changes.
+QUIRKS: dict[str, str] = {
+    # openai-chat family streams
+    "first_chunk_text": "the first chunk carries the role and the first piece of text",
+    "first_delta": "the delta of the role-only first chunk (e.g. {role: assistant}, no content key)",
+    "role_every_chunk": "every content chunk repeats role: assistant in its delta",
+    "finish_delta": "the delta object of the chunk that carries finish_reason",
+    "finish_chunk_text": "the last piece of text arrives in the chunk that carries finish_reason",
+    "stream_usage": "where stream usage goes: separate_chunk (choices: []), finish_chunk, "
+    "every_chunk_cumulative, x_groq, usage_choice_chunk (a last chunk with an empty delta and usage)",
+    "cumulative_message": "every chunk also repeats the message so far under choices[].message",
+    "prompt_filter_first_chunk": "a first chunk with only prompt_filter_results and empty id/model (Azure)",
+    "done_marker": "whether the stream ends with data: [DONE] (false: it just ends)",
+    "eol": "the SSE line ending",
+    "leading_comment": "an SSE comment line sent before the first event",
+    "keepalive_comment": "the comment a busy server sends between events (null: never)",
+    "model_echo": "the model id the answer names, by requested model (dated snapshots)",
+    "reasoning_field": "the field reasoning models stream their reasoning in: reasoning or reasoning_content",
+    "content_parts": "delta.content as a list of typed parts instead of a string",
+    "stream_error": "how an error inside a 200 stream looks: event_error, chunk_error_finish_stop",
+    "finish_reason_natural": "the raw finish reason of a natural end",
+    # errors and headers, any family
+    "error_body": "error body templates by error kind or '*' ({message}, {status} are filled in)",
+    "error_messages": "the provider's own message/type/code by error kind",
+    "rate_limit_headers": "headers sent with a 429",
+    "bad_key_status": "the HTTP status a wrong API key gets",
+    # requests
+    "accepted_auth": "further auth placements the API accepts: [{header, format}]",
+    "accepted_versions": "every value of the version header the API accepts",
+    # other families
+    "thoughts_token_count": "Gemini usageMetadata.thoughtsTokenCount (thinking models)",
+    "billed_units_differ": "Cohere billed_units smaller than tokens by fixed overheads",
+}
+
+EVIDENCE_OBSERVED = "observed"
+EVIDENCE_FAMILY = "family-default"
+
+
+class ProfileError(ValueError):
+    """A profile entry that names an unknown quirk or has no citation."""
+
+
+@dataclass(frozen=True)
+class Quirk:
+    name: str
+    value: Any
+    cite: tuple[str, ...]
+    models: tuple[str, ...] = ()
+
+    def applies_to(self, model: str) -> bool:
+        return not self.models or any(fnmatch.fnmatchcase(model, pattern) for pattern in self.models)
+
+
+@dataclass(frozen=True)
+class Profile:
+    provider: str
+    recordings: tuple[str, ...] = ()
+    quirks: tuple[Quirk, ...] = ()
+
+    @property
+    def evidence(self) -> str:
+        return EVIDENCE_OBSERVED if self.recordings and self.quirks else EVIDENCE_FAMILY
+
+    def for_model(self, model: str) -> dict[str, Any]:
+        """quirk name -> value, for the quirks that apply to ``model``."""
+        return {q.name: q.value for q in self.quirks if q.applies_to(model)}
+
+    def provenance(self) -> dict[str, Any]:
+        """The profile's evidence, as a cassette's provenance states it."""
+        out: dict[str, Any] = {"profile": self.evidence}
+        if self.evidence == EVIDENCE_OBSERVED:
+            out["profile_recordings"] = list(self.recordings)
+        return out
+
+
+def parse_profiles(data: Any, source: str = "profiles") -> dict[str, Profile]:
+    """Profiles from their YAML data; unknown quirks and quirks without a citation raise
+    :class:`ProfileError` naming the provider and quirk."""
+    if not isinstance(data, dict):
+        raise ProfileError(f"{source}: expected a mapping of provider ids")
+    out: dict[str, Profile] = {}
+    for provider, entry in data.items():
+        if not isinstance(entry, dict):
+            raise ProfileError(f"{source}: {provider}: expected a mapping")
+        quirks = []
+        for name, spec in (entry.get("quirks") or {}).items():
+            where = f"{source}: {provider}.quirks.{name}"
+            if name not in QUIRKS:
+                raise ProfileError(f"{where}: unknown quirk (known: {', '.join(sorted(QUIRKS))})")
+            if not isinstance(spec, dict) or "value" not in spec:
+                raise ProfileError(f"{where}: expected {{value: ..., cite: [...]}}")
+            cite = spec.get("cite")
+            if isinstance(cite, str):
+                cite = [cite]
+            if not cite or not all(isinstance(c, str) and c.strip() for c in cite):
+                raise ProfileError(f"{where}: no citation (a recording, a spec location or a URL)")
+            models = spec.get("models") or []
+            quirks.append(Quirk(str(name), spec["value"], tuple(cite), tuple(str(m) for m in models)))
+        out[str(provider)] = Profile(str(provider), tuple(entry.get("recordings") or ()), tuple(quirks))
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def load_profiles(path: str | Path | None = None) -> dict[str, Profile]:
+    """Every provider's profile (``profiles.yaml`` unless ``path``)."""
+    path = Path(path) if path is not None else PROFILES_FILE
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return parse_profiles(yaml.load(path.read_text(encoding="utf-8"), Loader=loader), path.name)
+
+
+def profile_for(provider: str) -> Profile:
+    """The provider's profile, or an empty one (its family's default behaviour)."""
+    return load_profiles().get(provider) or Profile(provider)
