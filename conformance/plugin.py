@@ -138,6 +138,10 @@ class _ProvenancePersister:
             "live" if live else "simulated", f"{self.config.getoption('--runtime')} {ailib.__version__}"
         )
         path = Path(cassette_path)
+        if not live:  # how much of the simulated behaviour is read from the provider's real traffic
+            from .simulator.profiles import profile_for
+
+            block.update(profile_for(path.parent.name).provenance())
         path.parent.mkdir(parents=True, exist_ok=True)
         ReadableSerializer.provenance = block
         try:
