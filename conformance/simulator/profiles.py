@@ -29,8 +29,13 @@ QUIRKS: dict[str, str] = {
     "finish_chunk_text": "the last piece of text arrives in the chunk that carries finish_reason",
     "stream_usage": "where stream usage goes: separate_chunk (choices: []), finish_chunk, "
     "every_chunk_cumulative, x_groq, usage_choice_chunk (a last chunk with an empty delta and usage)",
+    "usage_when_asked": "where stream usage goes when the request sets stream_options.include_usage",
+    "usage_unasked": "stream usage is sent even when the request does not ask for it",
+    "chunk_object": "the object value of stream chunks",
+    "omit_chunk_keys": "top-level keys of OpenAI's chunks the provider never sends",
     "cumulative_message": "every chunk also repeats the message so far under choices[].message",
     "prompt_filter_first_chunk": "a first chunk with only prompt_filter_results and empty id/model (Azure)",
+    "sse_content_type": "the content-type header of a stream",
     "done_marker": "whether the stream ends with data: [DONE] (false: it just ends)",
     "eol": "the SSE line ending",
     "leading_comment": "an SSE comment line sent before the first event",
@@ -67,9 +72,17 @@ class Quirk:
     value: Any
     cite: tuple[str, ...]
     models: tuple[str, ...] = ()
+    by_model: tuple[tuple[str, Any], ...] = ()
 
     def applies_to(self, model: str) -> bool:
         return not self.models or any(fnmatch.fnmatchcase(model, pattern) for pattern in self.models)
+
+    def value_for(self, model: str) -> Any:
+        """The value for ``model``: the first ``by_model`` pattern it matches, else ``value``."""
+        for pattern, value in self.by_model:
+            if fnmatch.fnmatchcase(model, pattern):
+                return value
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,7 @@ class Profile:
 
     def for_model(self, model: str) -> dict[str, Any]:
         """quirk name -> value, for the quirks that apply to ``model``."""
-        return {q.name: q.value for q in self.quirks if q.applies_to(model)}
+        return {q.name: q.value_for(model) for q in self.quirks if q.applies_to(model)}
 
     def provenance(self) -> dict[str, Any]:
         """The profile's evidence, as a cassette's provenance states it."""
@@ -116,7 +129,8 @@ def parse_profiles(data: Any, source: str = "profiles") -> dict[str, Profile]:
             if not cite or not all(isinstance(c, str) and c.strip() for c in cite):
                 raise ProfileError(f"{where}: no citation (a recording, a spec location or a URL)")
             models = spec.get("models") or []
-            quirks.append(Quirk(str(name), spec["value"], tuple(cite), tuple(str(m) for m in models)))
+            by_model = tuple((str(k), v) for k, v in (spec.get("by_model") or {}).items())
+            quirks.append(Quirk(str(name), spec["value"], tuple(cite), tuple(str(m) for m in models), by_model))
         out[str(provider)] = Profile(str(provider), tuple(entry.get("recordings") or ()), tuple(quirks))
     return out
 

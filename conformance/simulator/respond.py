@@ -87,7 +87,7 @@ def _stream(family: Family, ex: Exchange, ans: Any) -> SimResponse:
         events = family.stream_events(ex, ans, None)  # type: ignore[arg-type]
         return SimResponse(200, {"content-type": family.json_type}, [e.raw for e in events])
     events = render(family, ex, ans, ex.fault)
-    headers = {"content-type": family.sse_type, "cache-control": "no-cache"}
+    headers = {"content-type": str(ex.behaviour.get("sse_content_type") or family.sse_type), "cache-control": "no-cache"}
     return SimResponse(200, headers, to_chunks(events, ex.fault))
 
 

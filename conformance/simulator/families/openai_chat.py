@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from ..answer import Answer, split_deltas
 from ..core import (
     Event,
+    get_path,
     SimResponse,
     alnum_id,
     created_from,
@@ -358,7 +359,7 @@ class OpenAIChat(Family):
         if self.is_openai(ex):
             body["service_tier"] = "default"
         body["system_fingerprint"] = fingerprint
-        if ex.behaviour.get("stream_usage") == "x_groq":
+        if "x_groq" in str(ex.behaviour.get("stream_usage")):
             body["x_groq"] = {"id": "req_" + ex.seed[:26]}
         body = self.wrap(ex, body)
         text = dumps_pretty(body) + "\n" if self.is_openai(ex) else dumps(body)
@@ -373,20 +374,25 @@ class OpenAIChat(Family):
         openai = self.is_openai(ex)
         eol = str(b.get("eol") or "\n")
         mode, _ = ex.usage_mode
-        placement = str(b.get("stream_usage") or "separate_chunk") if ex.stream_usage else "none"
-        usage_null = placement in ("separate_chunk", "finish_chunk") and mode == "on_request"
+        asked = isinstance(ex.body, dict) and get_path(ex.body, "stream_options.include_usage") is True
+        where = b.get("usage_when_asked") if asked and "usage_when_asked" in b else b.get("stream_usage")
+        where = where or "separate_chunk"
+        sent = ex.stream_usage or bool(b.get("usage_unasked"))
+        placement = set(where if isinstance(where, list) else [where]) if sent else set()
+        usage_null = bool(placement & {"separate_chunk", "finish_chunk"}) and mode == "on_request"
         cumulative = bool(b.get("cumulative_message"))
         every_role = bool(b.get("role_every_chunk"))
         reasoning_field = str(b.get("reasoning_field") or "reasoning_content")
         parts = bool(b.get("content_parts"))
         model = self.echoed_model(ex)
+        omitted = list(b.get("omit_chunk_keys") or [])
         events: list[Event] = []
         so_far: list[str] = []
 
         def chunk(choices: list[dict[str, Any]], **extra: Any) -> bytes:
             obj: dict[str, Any] = {
                 "id": cid,
-                "object": "chat.completion" if cumulative else "chat.completion.chunk",
+                "object": str(b.get("chunk_object") or "chat.completion.chunk"),
                 "created": created,
                 "model": model,
             }
@@ -396,9 +402,11 @@ class OpenAIChat(Family):
             obj["choices"] = choices
             if usage_null:
                 obj["usage"] = None  # OpenAI sends "usage": null on every chunk when asked for usage
-            if placement == "every_chunk_cumulative" and choices:
+            if "every_chunk_cumulative" in placement and choices:
                 obj["usage"] = self.usage(ex, ans, completion=len(so_far))
             obj.update(extra)
+            for key in omitted:
+                obj.pop(key, None)
             if openai:  # stream_options.include_obfuscation (default on): padding of varying length
                 obj["obfuscation"] = alnum_id(ex.seed + str(len(events)), 4 + len(events) % 9)
             return sse(dumps(self.wrap(ex, obj)), eol=eol)
@@ -424,7 +432,7 @@ class OpenAIChat(Family):
             first = {"role": "assistant", "content": None, reasoning_field: ""}
         if openai:
             first["refusal"] = None
-        extra = {"x_groq": {"id": "req_" + ex.seed[:26]}} if placement == "x_groq" else {}
+        extra = {"x_groq": {"id": "req_" + ex.seed[:26]}} if "x_groq" in placement else {}
         if b.get("first_chunk_text") and deltas and not ans.reasoning:
             so_far.append(deltas.pop(0))
             first["content"] = text(so_far[-1])
@@ -450,9 +458,9 @@ class OpenAIChat(Family):
         if plan.finish:
             usage = self.usage(ex, ans)
             extra = {}
-            if placement == "finish_chunk":
+            if "finish_chunk" in placement or "every_chunk_cumulative" in placement:
                 extra["usage"] = usage
-            if placement == "x_groq":
+            if "x_groq" in placement:
                 timing = {"queue_time": 0.01, "prompt_time": 0.002, "completion_time": 0.05, "total_time": 0.052}
                 extra["x_groq"] = {"id": "req_" + ex.seed[:26], "usage": {**usage, **timing}}
             finish_delta: dict[str, Any] = dict(b.get("finish_delta", {} if openai else {"content": ""}))
@@ -460,9 +468,9 @@ class OpenAIChat(Family):
                 so_far.append(finish_text)
                 finish_delta["content"] = text(finish_text)
             events.append(Event("tail", chunk([choice(finish_delta, self.finish_value(ans, ex))], **extra)))
-            if placement == "separate_chunk":
+            if "separate_chunk" in placement:
                 events.append(Event("tail", chunk([], usage=usage)))
-            elif placement == "usage_choice_chunk":
+            if "usage_choice_chunk" in placement:
                 last = {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
                 events.append(Event("tail", chunk([last], usage=usage)))
         if plan.done and b.get("done_marker", "no_done_marker" not in ex.quirks):
