@@ -51,6 +51,7 @@ QUIRKS: dict[str, str] = {
     "rate_limit_headers": "headers sent with a 429",
     "bad_key_status": "the HTTP status a wrong API key gets",
     # requests
+    "path_aliases": "other path prefixes the API serves like the documented one: {alias: documented}",
     "accepted_auth": "further auth placements the API accepts: [{header, format}]",
     "accepted_versions": "every value of the version header the API accepts",
     # other families

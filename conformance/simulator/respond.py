@@ -12,6 +12,7 @@ from .core import SimRequest, SimResponse, digest, dumps
 from .families import FAMILIES, Exchange, Family
 from .families.replicate import Replicate
 from .faults import ERROR_FAULTS, HTML_502, check_fault
+from .profiles import profile_for
 from .streams import render, to_chunks
 
 
@@ -31,6 +32,12 @@ def _find_route(
         found = route.match(host, path, query)
         if found is not None:
             return route, found, None
+    for route in served:  # another path the API serves the same way (Gemini /v1, DeepSeek /v1 and /beta)
+        for alias, documented in (profile_for(route.contract_id).for_model("").get("path_aliases") or {}).items():
+            if path.startswith(alias):
+                found = route.match(host, documented + path[len(alias) :], query)
+                if found is not None:
+                    return route, found, None
     for route in served:
         found = route.match(host, path, list(route.query) + query)
         if found is not None:
@@ -87,7 +94,10 @@ def _stream(family: Family, ex: Exchange, ans: Any) -> SimResponse:
         events = family.stream_events(ex, ans, None)  # type: ignore[arg-type]
         return SimResponse(200, {"content-type": family.json_type}, [e.raw for e in events])
     events = render(family, ex, ans, ex.fault)
-    headers = {"content-type": str(ex.behaviour.get("sse_content_type") or family.sse_type), "cache-control": "no-cache"}
+    headers = {
+        "content-type": str(ex.behaviour.get("sse_content_type") or family.sse_type),
+        "cache-control": "no-cache",
+    }
     return SimResponse(200, headers, to_chunks(events, ex.fault))
 
 

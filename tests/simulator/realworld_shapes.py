@@ -96,7 +96,9 @@ def chat_stream_shape(text: str) -> ChatStreamShape:
         if not isinstance(obj, dict):
             continue
         if obj.get("error"):
-            shape.error_event = "event_error" if name == "error" else ("chunk_error" if obj.get("choices") else "data_error")
+            shape.error_event = (
+                "event_error" if name == "error" else ("chunk_error" if obj.get("choices") else "data_error")
+            )
             continue
         if "prompt_filter_results" in obj and not obj.get("choices"):
             shape.prompt_filter_first = not seen_choice

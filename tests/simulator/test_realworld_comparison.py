@@ -27,9 +27,18 @@ from .realworld_shapes import (
 
 CONTRACTS = load_contracts()
 RECORDINGS = load_recordings()
-pytestmark = pytest.mark.skipif(not RECORDINGS, reason=f"no real recordings at {REALWORLD_DIR} (set AILIB_REALWORLD_DIR)")
+pytestmark = pytest.mark.skipif(
+    not RECORDINGS, reason=f"no real recordings at {REALWORLD_DIR} (set AILIB_REALWORLD_DIR)"
+)
 
-STATUS_FAULTS = {400: "error_400", 401: "error_401", 403: "error_403", 404: "error_404", 429: "error_429", 500: "error_500"}
+STATUS_FAULTS = {
+    400: "error_400",
+    401: "error_401",
+    403: "error_403",
+    404: "error_404",
+    429: "error_429",
+    500: "error_500",
+}
 
 
 def _model_of(record: dict[str, Any]) -> str:
@@ -83,9 +92,13 @@ def _chat_streams() -> dict[str, list[tuple[str, dict[str, Any]]]]:
         cid = provider_of(record)
         if cid not in CONTRACTS or CONTRACTS[cid].get("family") != "openai-chat":
             continue
-        if record.get("streaming") and record["response"]["status"] == 200 and not _uses_tools(record):
-            if (record.get("expected") or {}).get("content") and "error" not in record["response"]["body_text"][:200]:
-                out[cid].append((name, record))
+        ok = record.get("streaming") and record["response"]["status"] == 200 and not _uses_tools(record)
+        if (
+            ok
+            and (record.get("expected") or {}).get("content")
+            and "error" not in record["response"]["body_text"][:200]
+        ):
+            out[cid].append((name, record))
     return out
 
 

@@ -40,7 +40,9 @@ FAMILY_CALLS = {"openai": openai, "anthropic": anthropic, "gemini": gemini, "coh
 def test_error_fault_status_and_body_shape(family: str, fault: str) -> None:
     response = FAMILY_CALLS[family](fault=fault)
     body = response.json()
-    if family == "gemini" and fault == "error_401":  # a bad key is a 400 (gemini__error_400_stream_request_sse_content_type.json)
+    if (
+        family == "gemini" and fault == "error_401"
+    ):  # a bad key is a 400 (gemini__error_400_stream_request_sse_content_type.json)
         assert response.status == 400 and body["error"]["details"][0]["reason"] == "API_KEY_INVALID"
         return
     assert response.status == ERROR_STATUS[fault]

@@ -369,4 +369,3 @@ class Gemini(Family):
 
     def stream_error_body(self, ex: Exchange) -> list[Event]:
         return [Event("error", sse(dumps_spaced(self.stream_error_obj()), eol=self.eol))]
-

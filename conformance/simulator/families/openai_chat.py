@@ -10,12 +10,12 @@ from typing import Any, ClassVar
 from ..answer import Answer, split_deltas
 from ..core import (
     Event,
-    get_path,
     SimResponse,
     alnum_id,
     created_from,
     dumps,
     dumps_pretty,
+    get_path,
     json_type_name,
     sse,
 )
