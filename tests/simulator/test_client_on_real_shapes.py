@@ -62,7 +62,9 @@ async def test_client_reads_the_real_shape(
     http = simulator_client_factory(server.port)()
     try:
         client = await AiClient.create(f"{provider}/{model}", api_key="sim-key-0123456789", http_client=http)
-        texts = [e.as_content_delta.text async for e in client.chat().user("Hello, world!").stream() if e.is_content_delta]
+        texts = [
+            e.as_content_delta.text async for e in client.chat().user("Hello, world!").stream() if e.is_content_delta
+        ]
         _, streamed = server.log[-1]
         response = await client.chat().user("Hello, world!").execute()
         _, plain = server.log[-1]
