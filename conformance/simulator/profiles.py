@@ -59,6 +59,23 @@ QUIRKS: dict[str, str] = {
     "billed_units_differ": "Cohere billed_units smaller than tokens by fixed overheads",
 }
 
+#: How a cell's details name a quirk's value (quirk, value) -> words; other quirks by name.
+_NOTES: dict[tuple[str, Any], str] = {
+    ("done_marker", False): "no [DONE]",
+    ("done_marker", True): "ends with data: [DONE]",
+    ("eol", "\r\n"): "CRLF line endings",
+    ("stream_usage", "every_chunk_cumulative"): "usage on every chunk, cumulative",
+    ("stream_usage", "finish_chunk"): "usage in the finish chunk",
+    ("stream_usage", "x_groq"): "usage in x_groq.usage",
+    ("stream_usage", "usage_choice_chunk"): "usage in a last chunk with an empty delta",
+    ("stream_usage", "separate_chunk"): "usage in a last chunk with choices: []",
+    ("first_chunk_text", True): "text in the first chunk",
+    ("finish_chunk_text", True): "text in the finish chunk",
+    ("prompt_filter_first_chunk", True): "a prompt_filter_results first chunk",
+    ("usage_unasked", True): "stream usage without stream_options",
+    ("cumulative_message", True): "each chunk repeats the message so far",
+}
+
 EVIDENCE_OBSERVED = "observed"
 EVIDENCE_FAMILY = "family-default"
 
@@ -100,11 +117,23 @@ class Profile:
         """quirk name -> value, for the quirks that apply to ``model``."""
         return {q.name: q.value_for(model) for q in self.quirks if q.applies_to(model)}
 
-    def provenance(self) -> dict[str, Any]:
-        """The profile's evidence, as a cassette's provenance states it."""
+    def notes(self, model: str) -> list[str]:
+        """The provider's real differences from its family for ``model``, in words."""
+        out = []
+        for name, value in self.for_model(model).items():
+            try:
+                out.append(_NOTES.get((name, value), name.replace("_", " ")))
+            except TypeError:  # an unhashable value (a mapping or list): the quirk's name says it
+                out.append(name.replace("_", " "))
+        return out
+
+    def provenance(self, model: str = "") -> dict[str, Any]:
+        """The profile's evidence, as a cassette's provenance states it: the level, and for
+        an observed profile the recordings and the differences it plays for ``model``."""
         out: dict[str, Any] = {"profile": self.evidence}
         if self.evidence == EVIDENCE_OBSERVED:
             out["profile_recordings"] = list(self.recordings)
+            out["profile_notes"] = self.notes(model)
         return out
 
 

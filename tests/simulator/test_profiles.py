@@ -77,10 +77,9 @@ def test_profile_recordings_exist() -> None:
 
 def test_evidence_levels() -> None:
     assert profile_for("perplexity").evidence == EVIDENCE_OBSERVED
-    assert (
-        "perplexity__chat_stream_sonar_search_results.json"
-        in profile_for("perplexity").provenance()["profile_recordings"]
-    )
+    block = profile_for("perplexity").provenance("sonar")
+    assert "perplexity__chat_stream_sonar_search_results.json" in block["profile_recordings"]
+    assert {"no [DONE]", "CRLF line endings", "usage on every chunk, cumulative"} <= set(block["profile_notes"])
     # nothing real is recorded for Baidu: it is played as its family and says so
     assert profile_for("baidu").evidence == EVIDENCE_FAMILY
     assert profile_for("baidu").provenance() == {"profile": "family-default"}
