@@ -24,9 +24,23 @@ def _text(value: Any) -> str:
     return ""
 
 
-class OpenAISdk:
+class Sdk:
+    """What every adapter shares: which exception is the SDK's own HTTP error, and where it
+    keeps the status."""
+
+    error_module = ""
+    error_class = ""
+    status_attribute = "status_code"
+
+    def error_status(self, exc: BaseException) -> int | None:
+        module = need(self.error_module)
+        return getattr(exc, self.status_attribute) if isinstance(exc, getattr(module, self.error_class)) else None
+
+
+class OpenAISdk(Sdk):
     name = "openai"
     http_module = "httpx"
+    error_module, error_class = "openai", "APIStatusError"
     accepts = staticmethod(family_is("openai-chat"))
 
     def client(self, http_client: Any, base_url: str | None = None) -> Any:
@@ -55,14 +69,11 @@ class OpenAISdk:
                 prompt, completion = usage.prompt_tokens, usage.completion_tokens
         return Reading("".join(parts), finish, prompt, completion)
 
-    def error_status(self, exc: BaseException) -> int | None:
-        openai = need("openai")
-        return exc.status_code if isinstance(exc, openai.APIStatusError) else None
 
-
-class AnthropicSdk:
+class AnthropicSdk(Sdk):
     name = "anthropic"
     http_module = "httpx2"
+    error_module, error_class = "anthropic", "APIStatusError"
     accepts = staticmethod(family_is("anthropic-messages"))
 
     def client(self, http_client: Any, base_url: str | None = None) -> Any:
@@ -86,14 +97,12 @@ class AnthropicSdk:
                 finish, completion = event.delta.stop_reason, event.usage.output_tokens
         return Reading("".join(parts), finish, prompt, completion)
 
-    def error_status(self, exc: BaseException) -> int | None:
-        anthropic = need("anthropic")
-        return exc.status_code if isinstance(exc, anthropic.APIStatusError) else None
 
-
-class GoogleGenAISdk:
+class GoogleGenAISdk(Sdk):
     name = "google-genai"
     http_module = "httpx2"
+    error_module, error_class = "google.genai.errors", "APIError"
+    status_attribute = "code"
     accepts = staticmethod(family_is("gemini"))
 
     def client(self, http_client: Any, base_url: str | None = None) -> Any:
@@ -121,14 +130,11 @@ class GoogleGenAISdk:
                 completion = r.usage_metadata.candidates_token_count
         return Reading("".join(parts), finish, prompt, completion)
 
-    def error_status(self, exc: BaseException) -> int | None:
-        errors = need("google.genai.errors")
-        return exc.code if isinstance(exc, errors.APIError) else None
 
-
-class CohereSdk:
+class CohereSdk(Sdk):
     name = "cohere"
     http_module = "httpx"
+    error_module, error_class = "cohere.core.api_error", "ApiError"
     accepts = staticmethod(family_is("cohere-v2"))
 
     def client(self, http_client: Any, base_url: str | None = None) -> Any:
@@ -155,14 +161,11 @@ class CohereSdk:
                     completion = event.delta.usage.tokens.output_tokens
         return Reading("".join(parts), finish, prompt, completion)
 
-    def error_status(self, exc: BaseException) -> int | None:
-        core = need("cohere.core.api_error")
-        return exc.status_code if isinstance(exc, core.ApiError) else None
 
-
-class MistralSdk:
+class MistralSdk(Sdk):
     name = "mistralai"
     http_module = "httpx2"
+    error_module, error_class = "mistralai.client.errors", "MistralError"
 
     @staticmethod
     def accepts(provider: str) -> bool:
@@ -189,10 +192,6 @@ class MistralSdk:
             if chunk.usage:
                 prompt, completion = chunk.usage.prompt_tokens, chunk.usage.completion_tokens
         return Reading("".join(parts), finish, prompt, completion)
-
-    def error_status(self, exc: BaseException) -> int | None:
-        errors = need("mistralai.client.errors")
-        return exc.status_code if isinstance(exc, errors.MistralError) else None
 
 
 ADAPTERS = [OpenAISdk(), AnthropicSdk(), GoogleGenAISdk(), CohereSdk(), MistralSdk()]
