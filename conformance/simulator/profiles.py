@@ -32,7 +32,9 @@ QUIRKS: dict[str, str] = {
     "usage_when_asked": "where stream usage goes when the request sets stream_options.include_usage",
     "usage_unasked": "stream usage is sent even when the request does not ask for it",
     "chunk_object": "the object value of stream chunks",
-    "omit_chunk_keys": "top-level keys of OpenAI's chunks the provider never sends",
+    "omit_keys": "dotted paths of OpenAI's answer and chunk keys the provider never sends",
+    "add_keys": "dotted paths a provider's non-stream answers hold on top of its family's: {path: value}",
+    "add_chunk_keys": "dotted paths a provider's stream chunks hold on top of its family's: {path: value}",
     "cumulative_message": "every chunk also repeats the message so far under choices[].message",
     "prompt_filter_first_chunk": "a first chunk with only prompt_filter_results and empty id/model (Azure)",
     "sse_content_type": "the content-type header of a stream",
@@ -51,6 +53,7 @@ QUIRKS: dict[str, str] = {
     "rate_limit_headers": "headers sent with a 429",
     "bad_key_status": "the HTTP status a wrong API key gets",
     # requests
+    "extra_request_fields": "top-level request fields the provider documents on top of its family's",
     "path_aliases": "other path prefixes the API serves like the documented one: {alias: documented}",
     "accepted_auth": "further auth placements the API accepts: [{header, format}]",
     "accepted_versions": "every value of the version header the API accepts",

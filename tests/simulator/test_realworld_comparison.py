@@ -258,3 +258,51 @@ def test_anthropic_usage_under_openai_names_fails_the_comparison(monkeypatch: py
     monkeypatch.setattr(AnthropicMessages, "usage", swapped)
     with pytest.raises(AssertionError, match="never sent"):
         test_named_event_stream_matches_the_recordings("anthropic")
+
+
+def _plain_answers() -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    out: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for name, r in RECORDINGS:
+        cid = provider_of(r)
+        if cid in CONTRACTS and not r.get("streaming") and r["response"]["status"] == 200 and not _uses_tools(r):
+            out[cid].append((name, r))
+    return out
+
+
+PLAIN = _plain_answers()
+
+
+@pytest.mark.parametrize("provider", sorted(PLAIN))
+def test_plain_answer_holds_only_what_the_provider_sends(provider: str) -> None:
+    """A non-stream answer's top-level keys and its choice/message keys are ones the
+    provider sent in some recording, and hold every key it sent in all of them."""
+    from conformance.simulator.check_realworld import key_paths
+
+    def shallow(body: Any) -> set[str]:
+        return {p for p in key_paths(body) if p.count(".") <= 1 or p.startswith("choices[].message.")}
+
+    reals = [shallow(json.loads(r["response"]["body_text"])) for _, r in PLAIN[provider]]
+    sims = [shallow(simulate(r).json()) for _, r in PLAIN[provider]]
+    seen, always = set().union(*reals), set.intersection(*reals)
+    for sim in sims:
+        assert sim <= seen, f"{provider}: never sent: {sorted(sim - seen)}"
+        assert always <= sim, f"{provider}: missing: {sorted(always - sim)}"
+
+
+def _accepted() -> list[tuple[str, dict[str, Any]]]:
+    """Every recorded request the real provider answered with success (a Replicate stream
+    GET needs its prediction first and is left out)."""
+    return [
+        (name, r)
+        for name, r in RECORDINGS
+        if provider_of(r) in CONTRACTS and CONTRACTS[provider_of(r)].get("family")
+        and r["response"]["status"] < 400 and r["request"].get("method", "POST") == "POST"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,record", _accepted(), ids=lambda v: str(v)[:60])
+def test_a_request_the_provider_accepted_is_accepted(name: str, record: dict[str, Any]) -> None:
+    """What the real API accepted (typed content parts, tools, penalties, its own fields),
+    the simulator accepts too."""
+    response = simulate(record)
+    assert response.status < 400, f"{name}: {response.text[:300]}"

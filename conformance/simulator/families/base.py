@@ -332,6 +332,40 @@ class Family:
         return value if is_int(value) else None
 
 
+def _parents(obj: Any, parts: list[str]) -> list[dict[str, Any]]:
+    """The objects at a dotted path's parent; a list on the way stands for each element."""
+    found = [obj]
+    for part in parts:
+        nxt: list[Any] = []
+        for item in found:
+            items = item if isinstance(item, list) else [item]
+            nxt.extend(i[part] for i in items if isinstance(i, dict) and part in i)
+        found = nxt
+    out: list[dict[str, Any]] = []
+    for item in found:
+        out.extend(i for i in (item if isinstance(item, list) else [item]) if isinstance(i, dict))
+    return out
+
+
+def reshape(obj: dict[str, Any], omit: list[str], add: dict[str, Any]) -> dict[str, Any]:
+    """A provider's own answer shape (profile ``omit_keys`` / ``add_keys``): keys its answers
+    never hold are removed, keys they hold on top of the family's are added where their parent
+    exists. An added value ``"{name}"`` is the parent's own ``name`` (e.g. a choice's
+    ``finish_reason``, a usage's ``prompt_tokens``)."""
+    for path in omit:
+        *parent, name = path.split(".")
+        for holder in _parents(obj, parent):
+            holder.pop(name, None)
+    for path, value in add.items():
+        *parent, name = path.split(".")
+        for holder in _parents(obj, parent):
+            if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+                holder[name] = holder.get(value[1:-1])
+            else:
+                holder[name] = value
+    return obj
+
+
 def messages_conversation(body: dict[str, Any]) -> tuple[list[str], str]:
     """(every text of an OpenAI-shaped ``messages`` list, the last user message's text):
     the conversation reader of the families whose requests carry ``messages`` turns."""

@@ -19,7 +19,7 @@ from ..core import (
     json_type_name,
     sse,
 )
-from .base import Exchange, Family, StreamPlan, messages_conversation
+from .base import Exchange, Family, StreamPlan, messages_conversation, reshape
 
 # documented top-level fields of POST /v1/chat/completions
 OPENAI_FIELDS = {
@@ -227,7 +227,8 @@ class OpenAIChat(Family):
 
     # --- request -------------------------------------------------------------------------
     def known_fields(self, ex: Exchange) -> set[str]:
-        return OPENAI_FIELDS if self.is_openai(ex) else OPENAI_FIELDS | COMPAT_FIELDS
+        extra = set(ex.behaviour.get("extra_request_fields") or ())  # a provider's own documented fields
+        return (OPENAI_FIELDS if self.is_openai(ex) else OPENAI_FIELDS | COMPAT_FIELDS) | extra
 
     def typed_fields(self, ex: Exchange) -> dict[str, str]:
         return {
@@ -361,6 +362,7 @@ class OpenAIChat(Family):
         body["system_fingerprint"] = fingerprint
         if "x_groq" in str(ex.behaviour.get("stream_usage")):
             body["x_groq"] = {"id": "req_" + ex.seed[:26]}
+        reshape(body, list(ex.behaviour.get("omit_keys") or []), dict(ex.behaviour.get("add_keys") or {}))
         body = self.wrap(ex, body)
         text = dumps_pretty(body) + "\n" if self.is_openai(ex) else dumps(body)
         headers = {"content-type": self.json_type, "x-request-id": "req_" + ex.seed[:32]}
@@ -385,7 +387,8 @@ class OpenAIChat(Family):
         reasoning_field = str(b.get("reasoning_field") or "reasoning_content")
         parts = bool(b.get("content_parts"))
         model = self.echoed_model(ex)
-        omitted = list(b.get("omit_chunk_keys") or [])
+        omitted = list(b.get("omit_keys") or [])
+        added = dict(b.get("add_chunk_keys") or {})
         events: list[Event] = []
         so_far: list[str] = []
 
@@ -405,8 +408,7 @@ class OpenAIChat(Family):
             if "every_chunk_cumulative" in placement and choices:
                 obj["usage"] = self.usage(ex, ans, completion=len(so_far))
             obj.update(extra)
-            for key in omitted:
-                obj.pop(key, None)
+            reshape(obj, omitted, added)
             if openai:  # stream_options.include_obfuscation (default on): padding of varying length
                 obj["obfuscation"] = alnum_id(ex.seed + str(len(events)), 4 + len(events) % 9)
             return sse(dumps(self.wrap(ex, obj)), eol=eol)
