@@ -38,6 +38,7 @@ QUIRKS: dict[str, str] = {
     "cumulative_message": "every chunk also repeats the message so far under choices[].message",
     "prompt_filter_first_chunk": "a first chunk with only prompt_filter_results and empty id/model (Azure)",
     "sse_content_type": "the content-type header of a stream",
+    "stream_error_content_type": "the content-type of an error answered on the stream URL",
     "done_marker": "whether the stream ends with data: [DONE] (false: it just ends)",
     "eol": "the SSE line ending",
     "leading_comment": "an SSE comment line sent before the first event",

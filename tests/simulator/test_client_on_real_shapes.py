@@ -78,3 +78,23 @@ async def test_client_reads_the_real_shape(
     assert "".join(texts) == want.content
     assert response.content == oracle.read_response(family, json.loads(plain.body)).content
     assert response.content == want.content
+
+
+async def test_client_reads_a_gemini_error_labelled_as_a_stream(server: SimulatorServer) -> None:
+    """gemini__error_400_stream_request_sse_content_type.json: a bad key on the stream URL is
+    a 400 whose JSON body comes as text/event-stream; the client still reports the error."""
+    from ailib.errors import AiLibError
+
+    http = simulator_client_factory(server.port, "error_401")()
+    try:
+        client = await AiClient.create("gemini/gemini-2.5-flash", api_key="sim-key-0123456789", http_client=http)
+        with pytest.raises(AiLibError) as caught:
+            async for _ in client.chat().user("Hello, world!").stream():
+                pass
+    finally:
+        await http.aclose()
+    _, response = server.log[-1]
+    assert response.status == 400 and response.headers["content-type"] == "text/event-stream"
+    assert caught.value.status_code == 400
+    assert "API key not valid" in str(caught.value)
+    assert caught.value.error_class == "authentication"

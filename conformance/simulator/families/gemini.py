@@ -130,8 +130,11 @@ class Gemini(Family):
             ]
         if details:
             error["details"] = details
+        content_type = self.json_type
+        if ex.route_kind == "stream_url":  # a JSON error body on the stream URL, labelled as its stream
+            content_type = str(ex.behaviour.get("stream_error_content_type") or content_type)
         return SimResponse(
-            status, {"content-type": self.json_type}, [(dumps_pretty({"error": error}) + "\n").encode("utf-8")]
+            status, {"content-type": content_type}, [(dumps_pretty({"error": error}) + "\n").encode("utf-8")]
         )
 
     def missing_auth(self, ex: Exchange) -> SimResponse:
