@@ -132,6 +132,9 @@ def cassettes(providers: Callable[[str], bool], kind: str) -> Iterator[Recorded]
 
 
 def family_is(*families: str) -> Callable[[str], bool]:
+    """Providers of these wire families; a provider that wraps every answer in ``{"data": ...}``
+    (SenseNova) speaks no family's shape on the wire, and no family SDK reads it."""
+
     def accept(provider: str) -> bool:
         contract = CONTRACTS[provider]
         return contract.get("family") in families and "wrapped_in_data" not in (contract.get("quirks") or [])

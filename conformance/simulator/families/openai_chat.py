@@ -368,6 +368,18 @@ class OpenAIChat(Family):
         headers = {"content-type": self.json_type, "x-request-id": "req_" + ex.seed[:32]}
         return SimResponse(200, headers, [text.encode("utf-8")])
 
+    @staticmethod
+    def usage_placement(ex: Exchange) -> set[str]:
+        """Where this stream carries usage (empty: nowhere). The contract says whether usage is
+        sent; the profile says where it goes, and may send it unasked or move it when asked."""
+        b = ex.behaviour
+        if not (ex.stream_usage or b.get("usage_unasked")):
+            return set()
+        asked = isinstance(ex.body, dict) and get_path(ex.body, "stream_options.include_usage") is True
+        where = b.get("usage_when_asked") if asked and "usage_when_asked" in b else b.get("stream_usage")
+        where = where or "separate_chunk"
+        return set(where if isinstance(where, list) else [where])
+
     def stream_events(self, ex: Exchange, ans: Answer, plan: StreamPlan) -> list[Event]:
         """The chunks of a stream, shaped by the provider's profile: what the first and the
         finish chunk carry, where usage goes, how the stream ends (see profiles.yaml)."""
@@ -375,13 +387,8 @@ class OpenAIChat(Family):
         cid, created, fingerprint = self.ids(ex)
         openai = self.is_openai(ex)
         eol = str(b.get("eol") or "\n")
-        mode, _ = ex.usage_mode
-        asked = isinstance(ex.body, dict) and get_path(ex.body, "stream_options.include_usage") is True
-        where = b.get("usage_when_asked") if asked and "usage_when_asked" in b else b.get("stream_usage")
-        where = where or "separate_chunk"
-        sent = ex.stream_usage or bool(b.get("usage_unasked"))
-        placement = set(where if isinstance(where, list) else [where]) if sent else set()
-        usage_null = bool(placement & {"separate_chunk", "finish_chunk"}) and mode == "on_request"
+        placement = self.usage_placement(ex)
+        usage_null = bool(placement & {"separate_chunk", "finish_chunk"}) and ex.usage_mode[0] == "on_request"
         cumulative = bool(b.get("cumulative_message"))
         every_role = bool(b.get("role_every_chunk"))
         reasoning_field = str(b.get("reasoning_field") or "reasoning_content")
