@@ -91,6 +91,10 @@ def render(family: Family, ex: Exchange, ans: Answer, fault: str | None) -> list
     if fault == "stream_long_event":
         ans = with_long_delta(ans)
     events = family.stream_events(ex, ans, plan_for(fault))
+    opening = ex.behaviour.get("leading_comment")
+    if opening and not ex.extra.get("json_array"):  # a comment before the first event (OpenRouter, Replicate)
+        eol = str(ex.behaviour.get("eol") or getattr(family, "eol", "\n"))
+        events.insert(0, Event("other", f"{opening}{eol}{eol}".encode()))
     if fault == "stream_cut":
         events = cut(events)
     elif fault == "stream_invalid_json":

@@ -23,6 +23,7 @@ from .realworld_shapes import (
     error_skeleton,
     load_recordings,
     provider_of,
+    sse_blocks,
 )
 
 CONTRACTS = load_contracts()
@@ -46,8 +47,8 @@ def _model_of(record: dict[str, Any]) -> str:
     if isinstance(body, dict) and isinstance(body.get("model"), str):
         return body["model"]
     path = record["request"]["url"].split("?")[0]
-    if "/models/" in path:  # Gemini: .../models/<model>:generateContent
-        return path.split("/models/")[1].split(":")[0]
+    if "/models/" in path:  # Gemini .../models/<model>:generateContent, Replicate .../models/<o>/<n>/predictions
+        return path.split("/models/")[1].split(":")[0].removesuffix("/predictions")
     if "/deployments/" in path:  # Azure: .../deployments/<deployment>/chat/completions
         return path.split("/deployments/")[1].split("/")[0]
     return str(record.get("model") or "")
@@ -309,3 +310,28 @@ def test_a_request_the_provider_accepted_is_accepted(name: str, record: dict[str
     the simulator accepts too."""
     response = simulate(record)
     assert response.status < 400, f"{name}: {response.text[:300]}"
+
+
+def test_replicate_prediction_and_stream_match_the_recordings() -> None:
+    """replicate__predictions_create_201.json then replicate__predictions_stream_sse.json:
+    the created prediction holds every key the real one has (the API has added some since),
+    and its stream URL serves the recorded event kinds, opening comment and done event."""
+    from conformance.simulator.check_realworld import key_paths
+
+    recordings = dict(RECORDINGS)
+    create = recordings.get("replicate__predictions_create_201.json")
+    stream = recordings.get("replicate__predictions_stream_sse.json")
+    if create is None or stream is None:
+        pytest.skip("the Replicate recordings are not there")
+    created = simulate(create)
+    assert created.status == create["response"]["status"]
+    assert key_paths(json.loads(create["response"]["body_text"])) <= key_paths(created.json())
+    url = created.json()["urls"]["stream"]
+    served = respond(CONTRACTS, SimRequest("GET", url, {"accept": "text/event-stream"}, b""))
+    real_text = stream["response"]["body_text"]
+    assert served.headers["content-type"] == stream["response"]["headers"]["content-type"]
+    real_blocks, sim_blocks = sse_blocks(real_text), sse_blocks(served.text)
+    assert sim_blocks[0] == real_blocks[0] == (None, "", True), "an opening comment line"
+    assert {b[0] for b in sim_blocks if not b[2]} == {b[0] for b in real_blocks if not b[2]}
+    real_done = next(b[1] for b in real_blocks if b[0] == "done")
+    assert next(b[1] for b in sim_blocks if b[0] == "done") == real_done

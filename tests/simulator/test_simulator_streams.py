@@ -191,7 +191,9 @@ def test_replicate_two_step_stream() -> None:
     assert stream_url.startswith("https://stream.replicate.com/v1/files/")
     response = replicate_get(stream_url)
     assert response.status == 200
-    assert response.headers["content-type"] == "text/event-stream"
+    assert (
+        response.headers["content-type"] == "text/event-stream; charset=utf-8"
+    )  # replicate__predictions_stream_sse.json
     events = parse_sse(response.body).events
     assert [e.event for e in events] == ["output"] * 5 + ["done"]
     assert "".join(e.data for e in events[:-1]) == "Hello from the café simulator:"

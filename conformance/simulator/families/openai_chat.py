@@ -430,8 +430,6 @@ class OpenAIChat(Family):
         def text(piece: str) -> Any:
             return [{"type": "text", "text": piece}] if parts else piece
 
-        if b.get("leading_comment"):
-            events.append(Event("other", f"{b['leading_comment']}{eol}{eol}".encode()))
         if b.get("prompt_filter_first_chunk"):
             events.append(Event("head", sse(dumps(_prompt_filter_chunk()), eol=eol)))
         deltas = list(ans.deltas)
