@@ -9,7 +9,6 @@ from the same bytes: content, raw finish reason and token usage."""
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -144,6 +143,7 @@ def family_is(*families: str) -> Callable[[str], bool]:
 
 def need(module: str) -> Any:
     """The SDK module, or skip: install the ``sdks`` extra (pip install -e '.[sdks]')."""
-    if importlib.util.find_spec(module.split(".")[0]) is None:
-        pytest.skip(f"the {module} SDK is not installed (pip install -e '.[sdks]')")
-    return importlib.import_module(module)
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        pytest.skip(f"the {module.split('.')[0]} SDK is not installed (pip install -e '.[sdks]')")

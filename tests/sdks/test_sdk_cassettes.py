@@ -32,7 +32,10 @@ def _plain(value: Any) -> Any:
 
 
 def _replay(adapter: Any, recorded: Recorded) -> Any:
-    http = pytest.importorskip(adapter.http_module, reason=f"{adapter.http_module} comes with the {adapter.name} SDK")
+    http = pytest.importorskip(
+        adapter.http_module,
+        reason=f"the {adapter.name} SDK is not installed (no {adapter.http_module}; pip install -e '.[sdks]')",
+    )
     from .support import replay_client
 
     return adapter.client(replay_client(http, recorded.status, recorded.headers, recorded.body))

@@ -50,7 +50,10 @@ def test_sdk_default_request_is_accepted_and_parsed(
     sdk: str, base_url: str | None, provider: str, model: str, stream: bool, server: SimulatorServer
 ) -> None:
     adapter = ADAPTER[sdk]
-    http = pytest.importorskip(adapter.http_module, reason=f"{adapter.http_module} comes with the {sdk} SDK")
+    http = pytest.importorskip(
+        adapter.http_module,
+        reason=f"the {sdk} SDK is not installed (no {adapter.http_module}; pip install -e '.[sdks]')",
+    )
     client = adapter.client(loopback_client(http, server.port), base_url)
     before = len(server.log)
     got = adapter.call(client, model, stream)
