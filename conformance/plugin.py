@@ -7,7 +7,8 @@ Options (besides pytest-recording's ``--record-mode=none|once|new_episodes|all|r
 
 ``--runtime NAME``       which client is judged (default ``ailib``; see conformance/runtimes)
 ``--live``               record from the real providers with keys from the environment,
-                         instead of from the provider simulator
+                         instead of from the provider simulator (``--live-*`` and
+                         ``--dry-run``: see conformance/live)
 ``--matrix-report DIR``  after the run, write the results and the capability matrix to DIR
 ``--matrix-previous F``  compare with an earlier capability-matrix.json (drift section)
 """
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from . import live as live_mode
 from .cassettes import (
     CASSETTES_DIR,
     ReadableSerializer,
@@ -49,6 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="JSON",
         help="a previous capability-matrix.json: add what changed since (drift) to the report",
     )
+    live_mode.add_options(group)
 
 
 #: HTTP libraries vcrpy tries to import every time a cassette is entered.
@@ -79,10 +82,10 @@ def _skip_absent_http_libraries() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     _skip_absent_http_libraries()
-    config.addinivalue_line("markers", "conformance_cell(provider, scenario): one cell of the capability matrix")
     config.stash[_RESULTS] = []
     config.stash[_RECORDED] = {}
     config.pluginmanager.register(_ResultsCollector(config.stash[_RESULTS]), "conformance-results")
+    live_mode.configure(config)
 
 
 # --- collection --------------------------------------------------------------------
@@ -126,6 +129,11 @@ class _ProvenancePersister:
     def load_cassette(self, cassette_path: str, serializer: Any) -> Any:
         from vcr.persisters.filesystem import FilesystemPersister
 
+        live = live_mode.get(self.config)
+        if live is not None and live.records(Path(cassette_path)):
+            from vcr.cassette import CassetteNotFoundError
+
+            raise CassetteNotFoundError(cassette_path)  # start empty; the old file stays until the new one is saved
         return FilesystemPersister.load_cassette(cassette_path, serializer)
 
     def save_cassette(self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
@@ -133,10 +141,14 @@ class _ProvenancePersister:
 
         import ailib
 
-        live = self.config.getoption("--live")
+        live = live_mode.get(self.config)
+        if live is not None and not live.keeps_recording(Path(cassette_path)):
+            return
         block = provenance_block(
             "live" if live else "simulated", f"{self.config.getoption('--runtime')} {ailib.__version__}"
         )
+        if live is not None:
+            block.update(live.provenance())
         path = Path(cassette_path)
         if not live:  # how much of the simulated behaviour is read from the provider's real traffic
             from .simulator import load_contracts
@@ -147,10 +159,15 @@ class _ProvenancePersister:
         path.parent.mkdir(parents=True, exist_ok=True)
         ReadableSerializer.provenance = block
         try:
-            path.write_text(serialize(cassette_dict, serializer), encoding="utf-8")
+            text = serialize(cassette_dict, serializer)
         finally:
             ReadableSerializer.provenance = None
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")  # an interrupted run leaves no torn cassette
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
         self.config.stash[_RECORDED][str(path.relative_to(CASSETTES_DIR))] = block
+        if live is not None:
+            live.recorded(path, text)
 
 
 @pytest.fixture(scope="module")
@@ -181,13 +198,21 @@ class _Seen(list):
 
 
 @pytest.fixture
-def vcr_config(cell: tuple[str, Scenario], wire: list[Any], record_mode: str) -> dict[str, Any]:
-    provider, _ = cell
+def vcr_config(
+    request: pytest.FixtureRequest, cell: tuple[str, Scenario], wire: list[Any], record_mode: str
+) -> dict[str, Any]:
+    provider, scenario = cell
     config: dict[str, Any] = {
         "decode_compressed_response": True,
         "allow_playback_repeats": False,
         "match_on": ["method", "scheme", "host", "port", "path", "query"],
     }
+    live = live_mode.get(request.config)
+    if live is not None:
+        # replay what this run recorded before an interruption; record the rest without
+        # pytest-recording's "rewrite", which deletes the old cassette before the call is made
+        resumed = live.is_resumed(provider, scenario)
+        config["record_mode"] = record_mode = "none" if resumed else "new_episodes"
     if record_mode == "none":  # replay writes nothing: capture requests, skip scrubbing
         config["before_record_request"] = capture_requests(wire)
         return config
@@ -254,30 +279,34 @@ def cell_context(
     import httpx
 
     provider, scenario = cell
-    live = request.config.getoption("--live")
+    live = live_mode.get(request.config)
     key = planted_key(provider)
-    from ailib import manifest as manifests
-
-    manifest = manifests.load(provider)
-    if live and manifest.chat_supported:
-        env = [n for n in manifest.env_vars() if os.environ.get(n)]
-        if not env:
-            pytest.skip(f"--live: set {manifest.env_vars()[0]} to record {provider}")
-        key = os.environ[env[0]]
+    factory = None
+    if live is not None:
+        key, factory = live.enter_cell(request, provider, scenario)
     from .contract import load_contracts
 
     for name, value in ((load_contracts().get(provider) or {}).get("variables") or {}).items():
         if not (live and os.environ.get(name)):
             request.getfixturevalue("monkeypatch").setenv(name, value)
-    if simulator is not None:
+    if factory is None and simulator is not None:
         factory = simulator_client_factory(simulator.port, scenario.fault)
-    else:
+    elif factory is None:
         from ailib.client import default_ssl_context
 
-        factory = lambda: httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())
+        def factory():
+            return httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())
+
     wire.clear()  # loading the cassette ran its recorded requests through the filter too
+    replaying = record_mode == "none" or (live is not None and live.is_resumed(provider, scenario))
     return CellContext(
-        runtime=runtime, http_client=factory, seen=wire, cassette=vcr, replaying=record_mode == "none", api_key=key
+        runtime=runtime,
+        http_client=factory,
+        seen=wire,
+        cassette=vcr,
+        replaying=replaying,
+        api_key=key,
+        recording_source="live" if live is not None else "simulated",
     )
 
 

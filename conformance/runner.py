@@ -71,6 +71,8 @@ class CellContext:
     replaying: bool
     api_key: str
     max_retries: int = 0
+    #: what a cassette recorded in this test will say it came from (``simulated`` / ``live``)
+    recording_source: str = "simulated"
 
 
 def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
@@ -96,6 +98,10 @@ def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
     if reason:
         result.status, result.detail = "unsupported", reason
         return result
+    lacking = runtime_lacks(ctx.runtime, scenario)
+    if lacking:  # nothing to judge: neither a call nor a refusal can go through this runtime
+        result.status, result.detail = "unsupported", lacking
+        return result
     if not needs_cassette(manifest, scenario):
         return _unsupported(provider, scenario, manifest, ctx, call, result)
     path = cassette_path(provider, scenario.id)
@@ -114,11 +120,22 @@ def runtime_blocked(runtime: Runtime, provider: str) -> str | None:
     ):
         try:
             reason = check()
-        except Exception as exc:  # noqa: BLE001 (a broken adapter is reported like a missing runtime)
+        except Exception as exc:
             reason = f"{type(exc).__name__} while checking: {exc}"
         if reason:
             return f"not run: runtime {name} {what}: {reason}"
     return None
+
+
+def runtime_lacks(runtime: Runtime, scenario: Scenario) -> str | None:
+    """Why ``runtime`` has no API for what ``scenario`` needs (e.g. tools), or None. Optional
+    in the Runtime protocol: ``lacks(scenario) -> str | None``."""
+    lacks = getattr(runtime, "lacks", None)
+    if lacks is None:
+        return None
+    reason = lacks(scenario)
+    name = getattr(runtime, "name", type(runtime).__name__)
+    return f"not judged with runtime {name}: {reason}" if reason else None
 
 
 _LOOP: asyncio.AbstractEventLoop | None = None
@@ -137,7 +154,7 @@ def run_runtime(runtime: Runtime, call: Call) -> Outcome:
     """``runtime.run(call)``; an exception escaping it (adapters must not raise) becomes the outcome's error."""
     try:
         return run_async(runtime.run(call))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         name = getattr(runtime, "name", type(runtime).__name__)
         return Outcome(
             error=ErrorInfo(
@@ -164,6 +181,9 @@ def _call(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContex
         via=scenario.via,
         http_client=ctx.http_client,
         max_retries=scenario.max_retries,
+        tools=list(scenario.tools),
+        tool_choice=scenario.tool_choice,
+        response_format=scenario.response_format,
     )
 
 
@@ -266,8 +286,11 @@ def _judge(
         if "same_text_as" in scenario.expect:
             problems += _same_text(provider, scenario, family, outcome)
     result.response_fields = _response_fields(body, scenario.stream)
-    provenance = read_provenance(path) if path.is_file() else None
-    result.evidence = (provenance or {}).get("source")
+    if not ctx.replaying and getattr(cassette, "dirty", False):  # recorded now: saved only after the test
+        result.evidence = ctx.recording_source
+    else:
+        provenance = read_provenance(path) if path.is_file() else None
+        result.evidence = (provenance or {}).get("source")
     error = outcome.error
     if problems and error is not None and error.error_class is None and not any(error.message in p for p in problems):
         # an unclassified error (often an exception inside the runtime): say what it was

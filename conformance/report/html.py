@@ -298,6 +298,7 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
             f'{"#e06c00" if flag == FLAG_DECLARED_BUT_FAILING else "#1a66d2"}">&nbsp;</span>'
             f"{esc(wording.FLAG_LABELS[flag])}</li>"
         )
+    add(f'<li><span class="swatch">{esc(wording.LIVE_MARK)}</span>{esc(wording.LIVE_MARK_LABEL)}</li>')
     add("</ul>")
     add("</div>")
     add(
@@ -375,6 +376,8 @@ def _row(matrix: Matrix, provider: Provider, starts: set[str]) -> str:
 
 def _cell(provider: Provider, cell: Cell, scenario: Scenario, group_start: bool) -> str:
     classes = ["cell", f"s-{cell.status}", *(f"flag-{f}" for f in cell.flags)]
+    if cell.evidence == "live":
+        classes.append("ev-live")
     if group_start:
         classes.append("group-start")
     attrs = [
@@ -397,7 +400,7 @@ def _cell(provider: Provider, cell: Cell, scenario: Scenario, group_start: bool)
         attrs.append(f'data-fields="{esc(", ".join(cell.response_fields) or "(none)")}"')
     if cell.flags:
         attrs.append(f'data-flag-labels="{esc(", ".join(wording.FLAG_LABELS[f] for f in cell.flags))}"')
-    return f"<td {' '.join(attrs)}>{wording.HTML_SYMBOLS[cell.status]}</td>"
+    return f"<td {' '.join(attrs)}>{esc(wording.cell_symbol(cell, wording.HTML_SYMBOLS))}</td>"
 
 
 def _cell_items(matrix: Matrix, cells: Iterable[Cell], table_id: str) -> str:

@@ -82,6 +82,7 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
         "Evidence: _simulated_ results were recorded against the provider simulator, which serves the "
         "provider's documented wire contract; no request reached the provider. _live_ results were "
         "recorded against the provider's API."
+        f" In the matrix, {wording.LIVE_MARK} after a symbol: {wording.LIVE_MARK_LABEL}."
     )
     add("")
 
@@ -99,7 +100,7 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
     headers = ["Provider", *(md_text(s.id) for s in matrix.scenarios), "Passed"]
     rows = []
     for provider in matrix.providers:
-        cells = [wording.SYMBOLS[c.status] for c in matrix.row(provider)]
+        cells = [wording.cell_symbol(c, wording.SYMBOLS) for c in matrix.row(provider)]
         passed = matrix.provider_summary(provider).ratio() if provider.chat else "not applicable"
         rows.append([md_text(provider.id), *cells, passed])
     add(table(rows, headers, colalign=["left", *(["center"] * len(matrix.scenarios)), "right"]))

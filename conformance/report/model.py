@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 #: Column groups in display order. ``errors`` and ``faults`` are the error-handling columns.
-GROUPS: tuple[str, ...] = ("chat", "parameters", "streaming", "stats", "errors", "faults")
+GROUPS: tuple[str, ...] = ("chat", "parameters", "streaming", "stats", "tools", "structured", "errors", "faults")
 ERROR_HANDLING_GROUPS: frozenset[str] = frozenset({"errors", "faults"})
 
 #: Cell statuses the plugin writes, plus ``not_run`` for a provider x scenario pair with no cell.

@@ -41,6 +41,8 @@ GROUP_TITLES: dict[str, str] = {
     "parameters": "Parameters",
     "streaming": "Streaming",
     "stats": "Usage stats",
+    "tools": "Tools",
+    "structured": "Structured output",
     "errors": "Error handling: errors",
     "faults": "Error handling: faults",
 }
@@ -51,6 +53,15 @@ CELL_EVIDENCE: dict[str | None, str] = {
 }
 #: Evidence in lists and tables, where the legend explains the words.
 SHORT_EVIDENCE: dict[str | None, str] = {"simulated": "simulated", "live": "live", None: "no recording"}
+#: Beside a cell's symbol in the matrix grid when its recording came from the provider's API:
+#: a live cell must be told apart from a simulated one at a glance, not only in its detail.
+LIVE_MARK = "ᴸ"
+LIVE_MARK_LABEL = "recorded live against the provider's API (unmarked cells: against the simulator)"
+
+
+def cell_symbol(cell: Cell, symbols: dict[str, str]) -> str:
+    """The grid symbol of a cell, with :data:`LIVE_MARK` when its evidence is live."""
+    return symbols[cell.status] + (LIVE_MARK if cell.evidence == "live" else "")
 
 
 def group_title(group: str) -> str:

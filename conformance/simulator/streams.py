@@ -22,7 +22,7 @@ def plan_for(fault: str | None) -> StreamPlan:
 
 def with_long_delta(ans: Answer) -> Answer:
     """stream_long_event: a 1 MiB delta right after the first word."""
-    ans.deltas = ans.deltas[:1] + [LONG_DELTA] + ans.deltas[1:]
+    ans.deltas = [*ans.deltas[:1], LONG_DELTA, *ans.deltas[1:]]
     return ans
 
 
