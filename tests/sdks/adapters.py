@@ -32,6 +32,11 @@ class Sdk:
     error_class = ""
     status_attribute = "status_code"
 
+    def error_type(self) -> type[BaseException]:
+        """The SDK's own HTTP error class."""
+        error: type[BaseException] = getattr(need(self.error_module), self.error_class)
+        return error
+
     def error_status(self, exc: BaseException) -> int | None:
         module = need(self.error_module)
         return getattr(exc, self.status_attribute) if isinstance(exc, getattr(module, self.error_class)) else None

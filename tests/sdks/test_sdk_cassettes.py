@@ -41,7 +41,7 @@ def _replay(adapter: Any, recorded: Recorded) -> Any:
     return adapter.client(replay_client(http, recorded.status, recorded.headers, recorded.body))
 
 
-@pytest.mark.parametrize("adapter,recorded", SUCCESS, ids=[f"{a.name}-{c}" for a, c in SUCCESS])
+@pytest.mark.parametrize(("adapter", "recorded"), SUCCESS, ids=[f"{a.name}-{c}" for a, c in SUCCESS])
 def test_sdk_parses_the_success_cassette_like_the_oracle(adapter: Any, recorded: Recorded) -> None:
     client = _replay(adapter, recorded)
     got = adapter.call(client, recorded.model, recorded.stream)
@@ -55,10 +55,10 @@ def test_sdk_parses_the_success_cassette_like_the_oracle(adapter: Any, recorded:
         assert want.prompt_tokens is not None and want.completion_tokens is not None, f"{recorded}: no usage"
 
 
-@pytest.mark.parametrize("adapter,recorded", ERRORS, ids=[f"{a.name}-{c}" for a, c in ERRORS])
+@pytest.mark.parametrize(("adapter", "recorded"), ERRORS, ids=[f"{a.name}-{c}" for a, c in ERRORS])
 def test_sdk_raises_its_error_class_with_the_recorded_status(adapter: Any, recorded: Recorded) -> None:
     client = _replay(adapter, recorded)
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(adapter.error_type()) as caught:
         adapter.call(client, recorded.model, stream=False)
     assert adapter.error_status(caught.value) == recorded.status, f"{recorded}: {caught.value!r}"
 

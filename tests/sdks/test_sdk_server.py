@@ -45,7 +45,7 @@ def server() -> Iterator[SimulatorServer]:
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["complete", "stream"])
-@pytest.mark.parametrize("sdk,base_url,provider,model", CASES, ids=[f"{c[0]}-{c[2]}-{c[3]}" for c in CASES])
+@pytest.mark.parametrize(("sdk", "base_url", "provider", "model"), CASES, ids=[f"{c[0]}-{c[2]}-{c[3]}" for c in CASES])
 def test_sdk_default_request_is_accepted_and_parsed(
     sdk: str, base_url: str | None, provider: str, model: str, stream: bool, server: SimulatorServer
 ) -> None:

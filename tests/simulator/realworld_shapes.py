@@ -37,7 +37,7 @@ def sse_blocks(text: str) -> list[tuple[str | None, str, bool]]:
     name: str | None = None
     data: list[str] = []
     comment = False
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") + [""]:
+    for line in [*text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), ""]:
         if line == "":
             if data or name:
                 out.append((name, "\n".join(data), False))

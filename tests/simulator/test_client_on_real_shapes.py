@@ -52,7 +52,7 @@ def server() -> Iterator[SimulatorServer]:
         yield running
 
 
-@pytest.mark.parametrize("provider,model,shows", CASES, ids=[f"{p}-{m}" for p, m, _ in CASES])
+@pytest.mark.parametrize(("provider", "model", "shows"), CASES, ids=[f"{p}-{m}" for p, m, _ in CASES])
 async def test_client_reads_the_real_shape(
     provider: str, model: str, shows: Any, server: SimulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

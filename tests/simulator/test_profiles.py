@@ -42,7 +42,7 @@ def test_the_profiles_file_parses_and_every_quirk_cites() -> None:
             assert quirk.cite, f"{profile.provider}.{quirk.name}"
 
 
-@pytest.mark.parametrize("provider,quirk,cite", CITATIONS, ids=lambda v: str(v)[:50])
+@pytest.mark.parametrize(("provider", "quirk", "cite"), CITATIONS, ids=lambda v: str(v)[:50])
 def test_every_citation_resolves(provider: str, quirk: str, cite: str) -> None:
     """A recording exists (and is the provider's own); a spec location names a file under
     ../shared/specs that holds the cited text; anything else is a public https URL."""
@@ -102,3 +102,23 @@ def test_model_scoped_quirks() -> None:
     openrouter = profile_for("openrouter")
     assert openrouter.for_model("deepseek/deepseek-r1")["stream_usage"] == "separate_chunk"
     assert openrouter.for_model("moonshotai/kimi-k2-0905")["stream_usage"] == "usage_choice_chunk"
+
+
+def test_reshape_removes_and_adds_keys_where_their_parent_is() -> None:
+    from conformance.simulator.families.base import reshape
+
+    body = {
+        "system_fingerprint": "fp",
+        "choices": [{"finish_reason": "stop", "logprobs": None, "message": {"tool_calls": [1]}}],
+        "usage": {"prompt_tokens": 7},
+    }
+    reshape(
+        body,
+        ["system_fingerprint", "choices.logprobs"],
+        {"choices.native_finish_reason": "{finish_reason}", "choices.message.tool_calls": None,
+         "usage.prompt_cache_miss_tokens": "{prompt_tokens}", "x.y": 1},
+    )  # fmt: skip
+    assert body == {
+        "choices": [{"finish_reason": "stop", "message": {"tool_calls": [1]}, "native_finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 7, "prompt_cache_miss_tokens": 7},
+    }

@@ -106,7 +106,7 @@ def _chat_streams() -> dict[str, list[tuple[str, dict[str, Any]]]]:
 CHAT_STREAMS = _chat_streams()
 
 
-@pytest.mark.parametrize("name,record", [r for rs in CHAT_STREAMS.values() for r in rs], ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(("name", "record"), [r for rs in CHAT_STREAMS.values() for r in rs], ids=lambda v: str(v)[:60])
 def test_stream_framing_and_usage_match_the_recording(name: str, record: dict[str, Any]) -> None:
     real = chat_stream_shape(record["response"]["body_text"])
     response = simulate(record)
@@ -150,7 +150,7 @@ def _stream_errors() -> list[tuple[str, dict[str, Any]]]:
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("name,record", _stream_errors(), ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(("name", "record"), _stream_errors(), ids=lambda v: str(v)[:60])
 def test_in_stream_error_has_the_recorded_form(name: str, record: dict[str, Any]) -> None:
     real = chat_stream_shape(record["response"]["body_text"])
     sim = chat_stream_shape(simulate(record, fault="stream_error_event").text)
@@ -172,7 +172,7 @@ def _is_bad_key(record: dict[str, Any]) -> bool:
     return record["response"]["status"] == 401 or "API_KEY_INVALID" in text
 
 
-@pytest.mark.parametrize("name,record", _errors(), ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(("name", "record"), _errors(), ids=lambda v: str(v)[:60])
 def test_error_body_has_the_recorded_shape(name: str, record: dict[str, Any]) -> None:
     """An error of the recorded kind (a bad key for the bad-key recordings, else the
     recorded status) comes back with the recorded status and error-body keys."""
@@ -304,7 +304,7 @@ def _accepted() -> list[tuple[str, dict[str, Any]]]:
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("name,record", _accepted(), ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(("name", "record"), _accepted(), ids=lambda v: str(v)[:60])
 def test_a_request_the_provider_accepted_is_accepted(name: str, record: dict[str, Any]) -> None:
     """What the real API accepted (typed content parts, tools, penalties, its own fields),
     the simulator accepts too."""

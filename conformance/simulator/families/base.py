@@ -350,7 +350,7 @@ def _parents(obj: Any, parts: list[str]) -> list[dict[str, Any]]:
 def reshape(obj: dict[str, Any], omit: list[str], add: dict[str, Any]) -> dict[str, Any]:
     """A provider's own answer shape (profile ``omit_keys`` / ``add_keys``): keys its answers
     never hold are removed, keys they hold on top of the family's are added where their parent
-    exists. An added value ``"{name}"`` is the parent's own ``name`` (e.g. a choice's
+    exists and does not hold them already. An added value ``"{name}"`` is the parent's own ``name`` (e.g. a choice's
     ``finish_reason``, a usage's ``prompt_tokens``)."""
     for path in omit:
         *parent, name = path.split(".")
@@ -359,6 +359,8 @@ def reshape(obj: dict[str, Any], omit: list[str], add: dict[str, Any]) -> dict[s
     for path, value in add.items():
         *parent, name = path.split(".")
         for holder in _parents(obj, parent):
+            if name in holder:
+                continue
             if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
                 holder[name] = holder.get(value[1:-1])
             else:
