@@ -335,3 +335,25 @@ def test_replicate_prediction_and_stream_match_the_recordings() -> None:
     assert {b[0] for b in sim_blocks if not b[2]} == {b[0] for b in real_blocks if not b[2]}
     real_done = next(b[1] for b in real_blocks if b[0] == "done")
     assert next(b[1] for b in sim_blocks if b[0] == "done") == real_done
+
+
+def _tool_streams() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (name, r)
+        for name, r in RECORDINGS
+        if (CONTRACTS.get(provider_of(r)) or {}).get("family") == "openai-chat" and r.get("streaming")
+        and r["response"]["status"] == 200 and _uses_tools(r)
+        and not chat_stream_shape(r["response"]["body_text"]).error_event
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "record"), _tool_streams(), ids=lambda v: str(v)[:60])
+def test_tool_call_stream_framing_matches_the_recording(name: str, record: dict[str, Any]) -> None:
+    """A recorded tool-call stream, replayed: the simulator's tool-call stream has the same
+    line endings, end marker and opening comments (the tool-call chunks themselves are judged
+    by the tool scenarios)."""
+    real = chat_stream_shape(record["response"]["body_text"])
+    response = simulate(record)
+    assert response.status == 200, response.text[:300]
+    sim = chat_stream_shape(response.text)
+    assert (sim.crlf, sim.done, sim.comments) == (real.crlf, real.done, real.comments), name
