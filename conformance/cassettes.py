@@ -4,7 +4,8 @@
   as literal blocks, so a re-recording diff shows what really changed.
 * Scrubbing: credentials are replaced in headers and query strings before a request is
   stored, key-shaped strings are removed from bodies, and volatile headers (dates,
-  request ids, user-agent) are dropped from both sides.
+  user-agent) are dropped from both sides. Request ids are kept: they are not secret and
+  are what a provider's support asks for.
 * Provenance: each cassette carries ``provenance: {source, recorded, client}`` and the
   index ``cassettes/PROVENANCE.yaml`` lists them all.
 * Routing: when recording from the provider simulator, sockets go to 127.0.0.1 below
@@ -59,8 +60,6 @@ VOLATILE_HEADERS = {
     "content-length",
     "transfer-encoding",
     "host",
-    "x-request-id",
-    "request-id",
     "cf-ray",
     "set-cookie",
     "server",

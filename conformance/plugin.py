@@ -246,6 +246,12 @@ class _ProvenancePersister:
         if live is not None:
             block.update(live.provenance())
         path = Path(cassette_path)
+        if not live:  # how much of the simulated behaviour is read from the provider's real traffic
+            from .simulator import load_contracts
+            from .simulator.profiles import profile_for
+
+            model = str((load_contracts().get(path.parent.name) or {}).get("model") or "")
+            block.update(profile_for(path.parent.name).provenance(model))
         path.parent.mkdir(parents=True, exist_ok=True)
         ReadableSerializer.provenance = block
         try:
