@@ -91,7 +91,11 @@ def check_tool_request(provider: str, family: str, scenario: Scenario, body: dic
 def _check_tools(where: str, family: str, offered: list[tuple[str, Any, Any]], body: dict[str, Any]) -> list[str]:
     if family == "gemini":
         declared = [d for t in body.get("tools") or [] for d in (t.get("functionDeclarations") or [])]
-        got = [(d.get("name"), d.get("description"), d.get("parameters")) for d in declared]
+        # the schema as JSON Schema (parametersJsonSchema) or as the proto's Schema message
+        # (parameters): content.proto FunctionDeclaration names both, mutually exclusive
+        got = [
+            (d.get("name"), d.get("description"), d.get("parametersJsonSchema", d.get("parameters"))) for d in declared
+        ]
     elif family == "anthropic-messages":
         got = [(t.get("name"), t.get("description"), t.get("input_schema")) for t in body.get("tools") or []]
     else:

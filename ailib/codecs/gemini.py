@@ -7,8 +7,14 @@ Tools are ``tools: [{functionDeclarations: [...]}]``; ``tool_choice`` is
 to force one); the model's calls are ``functionCall`` parts (``name``, ``args`` object, whole,
 never fragments) and results go back as ``functionResponse`` parts, which name the function
 (``FunctionResponse.name`` is required, ``id`` optional). Structured output is
-``generationConfig.responseMimeType`` + ``responseSchema`` (content.proto, generative_service.proto
-``GenerationConfig`` in googleapis ``google/ai/generativelanguage/v1beta``)."""
+``generationConfig.responseMimeType`` + ``responseJsonSchema`` (content.proto, generative_service.proto
+``GenerationConfig`` in googleapis ``google/ai/generativelanguage/v1beta``).
+
+Schemas travel as JSON Schema, unchanged: ``FunctionDeclaration.parameters_json_schema`` (JSON
+``parametersJsonSchema``) and ``GenerationConfig.responseJsonSchema`` take a
+``google.protobuf.Value`` in JSON Schema form (content.proto, generative_service.proto). The older
+``parameters`` / ``responseSchema`` take the proto's ``Schema`` message, whose ``type`` is the
+``Type`` enum (``OBJECT``, ``STRING``, ...), not JSON Schema's lowercase names."""
 
 from __future__ import annotations
 
@@ -84,7 +90,7 @@ class GeminiCodec(Codec):
             declaration: dict[str, Any] = {"name": t.name}
             if t.description:
                 declaration["description"] = t.description
-            declaration["parameters"] = dict(t.parameters)
+            declaration["parametersJsonSchema"] = dict(t.parameters)
             declarations.append(declaration)
         body["tools"] = [{"functionDeclarations": declarations}]
 
@@ -104,4 +110,4 @@ class GeminiCodec(Codec):
         config = body.setdefault("generationConfig", {})
         config["responseMimeType"] = "application/json"
         if wanted.json_schema is not None:
-            config["responseSchema"] = dict(wanted.json_schema)
+            config["responseJsonSchema"] = dict(wanted.json_schema)

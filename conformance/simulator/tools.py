@@ -3,14 +3,14 @@
 What a request offers is read the way each provider documents it (never through ailib):
 
 - openai-chat / cohere-v2: ``tools[].function {name, parameters}``, ``tool_choice`` ("auto",
-  "none", "required"; Mistral and Fireworks "any"; Cohere "REQUIRED" / "NONE"; or
+  "none", "required"; Mistral "any"; Cohere "REQUIRED" / "NONE"; or
   ``{"type": "function", "function": {"name"}}``), ``response_format`` (``json_schema`` /
   ``json_object``), a ``role: tool`` message answering a call;
 - anthropic-messages: ``tools[] {name, input_schema}``, ``tool_choice {type: auto | any |
   none | tool, name}``, ``tool_result`` blocks in the last user turn;
-- gemini: ``tools[].functionDeclarations[] {name, parameters}``,
+- gemini: ``tools[].functionDeclarations[] {name, parametersJsonSchema | parameters}``,
   ``toolConfig.functionCallingConfig {mode, allowedFunctionNames}``, ``functionResponse``
-  parts, ``generationConfig.responseMimeType`` / ``responseSchema``.
+  parts, ``generationConfig.responseMimeType`` / ``responseJsonSchema`` (or ``responseSchema``).
 
 The model calls every offered tool (or the one it is forced to), with arguments made from
 each tool's schema; after a tool result it answers in text; with a response format it answers
@@ -97,7 +97,7 @@ def read_offer(family: str, body: Any) -> Offer:
         for tool in body.get("tools") or []:
             for decl in (tool.get("functionDeclarations") or []) if isinstance(tool, dict) else []:
                 if isinstance(decl, dict) and isinstance(decl.get("name"), str):
-                    offer.tools.append((decl["name"], decl.get("parameters") or {}))
+                    offer.tools.append((decl["name"], decl.get("parametersJsonSchema") or decl.get("parameters") or {}))
         config = (body.get("toolConfig") or {}).get("functionCallingConfig") or {}
         allowed = config.get("allowedFunctionNames") or []
         offer.choice = str(allowed[0]) if len(allowed) == 1 else _words(config.get("mode"))

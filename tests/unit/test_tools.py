@@ -436,8 +436,12 @@ async def test_gemini_function_calls_and_responses(make_client):
     assert body["tools"] == [
         {
             "functionDeclarations": [
-                {"name": "get_weather", "description": "Current weather for a city", "parameters": WEATHER.parameters},
-                {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
+                {
+                    "name": "get_weather",
+                    "description": "Current weather for a city",
+                    "parametersJsonSchema": WEATHER.parameters,
+                },
+                {"name": "get_time", "parametersJsonSchema": {"type": "object", "properties": {}}},
             ]
         }
     ]
@@ -508,7 +512,7 @@ async def test_gemini_structured_output_and_json_mode(make_client):
     client, server = await make_client("gemini/gemini-2.0-flash", [json_response(200, answer)] * 2)
     schema = {"type": "object", "properties": {"name": {"type": "string"}}}
     response = await client.chat().user("x").response_format(json_schema=schema).execute()
-    assert server.body()["generationConfig"] == {"responseMimeType": "application/json", "responseSchema": schema}
+    assert server.body()["generationConfig"] == {"responseMimeType": "application/json", "responseJsonSchema": schema}
     assert response.parsed == {"name": "Ada"}
     await client.chat().user("x").json_mode().execute()
     assert server.body()["generationConfig"] == {"responseMimeType": "application/json"}
