@@ -141,6 +141,12 @@ class Manifest:
         return (self.data.get("tools") or {}).get("choice") or {}
 
     @property
+    def tool_call_index(self) -> bool:
+        """Whether an assistant turn's tool calls are sent back with their ``index``
+        (``tools.call_index``)."""
+        return bool((self.data.get("tools") or {}).get("call_index"))
+
+    @property
     def default_model(self) -> str | None:
         value = self.data.get("default_model")
         return value if isinstance(value, str) else None

@@ -37,14 +37,17 @@ class OpenAIChatCodec(Codec):
                 "tool_call_id": message.tool_call_id,
                 "content": message.content,
             }
+        calls: list[dict[str, Any]] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.raw_arguments}}
+            for c in message.tool_calls
+        ]
+        if self.manifest.tool_call_index:  # the calls carry their position (tools.call_index)
+            calls = [{"index": i, **call} for i, call in enumerate(calls)]
         return {
             "role": self._roles[message.role],
             # OpenAI: content "is required unless tool_calls ... is specified"; null then
             "content": message.content or None,
-            "tool_calls": [
-                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.raw_arguments}}
-                for c in message.tool_calls
-            ],
+            "tool_calls": calls,
         }
 
     def encode_tool_list(self, tools: list[Tool], body: dict[str, Any]) -> None:

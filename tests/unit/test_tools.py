@@ -109,6 +109,24 @@ async def test_tool_round_trip_messages_openai(make_client):
     ]
 
 
+async def test_together_sends_tool_calls_back_with_their_index(make_client):
+    # together/openapi.yaml: ChatCompletionAssistantMessageParam.tool_calls items are ToolChoice,
+    # required [id, type, function, index]; Together's own answers carry index (recording
+    # ../shared/realworld/together__chat_nonstream_toolcall.json)
+    second = dict(CALL_PARIS, id="call_2", function={"name": "get_time", "arguments": "{}"})
+    answer = openai_completion({"content": None, "tool_calls": [CALL_PARIS, second]})
+    model = "together/meta-llama/Llama-3.3-70B-Instruct-Turbo"
+    client, server = await make_client(model, [json_response(200, answer), json_response(200, answer)])
+    response = await client.chat().user("Weather and time?").tools([WEATHER, TIME]).execute()
+    turns = [Message.user("Weather and time?"), Message.assistant(tool_calls=response.tool_calls)]
+    turns += [Message.tool("call_1", '{"temp_c": 18}'), Message.tool("call_2", "noon")]
+    await client.chat().messages(turns).tools([WEATHER, TIME]).execute()
+    assert server.body()["messages"][1]["tool_calls"] == [
+        {"index": 0, **CALL_PARIS},
+        {"index": 1, "id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}},
+    ]
+
+
 # --- OpenAI chat: response ------------------------------------------------------------
 
 
