@@ -48,8 +48,10 @@ QUIRKS: dict[str, str] = {
     "content_parts": "delta.content as a list of typed parts instead of a string",
     "stream_error": "how an error inside a 200 stream looks: event_error, chunk_error_finish_stop",
     "finish_reason_natural": "the raw finish reason of a natural end",
+    "tool_call_index": "non-stream message.tool_calls items carry their index, as stream deltas do",
     # errors and headers, any family
-    "error_body": "error body templates by error kind or '*' ({message}, {status} are filled in)",
+    "error_body": "error body templates by error kind or '*' ({message}, {status}, {type}, {code} "
+    "are filled in; a {code} key is left out when the kind's code is not a string)",
     "error_messages": "the provider's own message/type/code by error kind",
     "rate_limit_headers": "headers sent with a 429",
     "bad_key_status": "the HTTP status a wrong API key gets",

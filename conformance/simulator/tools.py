@@ -213,6 +213,8 @@ def _openai(family: Any, ex: Any, ans: Answer, calls: list[SimCall], out: int) -
     usage = {"prompt_tokens": ans.prompt_tokens, "completion_tokens": out, "total_tokens": ans.prompt_tokens + out}
     wire = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.text}} for c in calls]
     if not ex.stream:
+        if ex.behaviour.get("tool_call_index"):  # Together (together__chat_nonstream_toolcall)
+            wire = [{"index": i, **call} for i, call in enumerate(wire)]
         message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": wire}
         if family.is_openai(ex):
             message.update(refusal=None, annotations=[])

@@ -183,9 +183,14 @@ class Family:
         return response
 
     @staticmethod
-    def profile_error_body(ex: Exchange, kind: str, status: int, message: str) -> Any:
+    def profile_error_body(
+        ex: Exchange, kind: str, status: int, message: str, *, etype: str | None = None, code: Any = None
+    ) -> Any:
         """The provider's own error body for ``kind`` from its profile's ``error_body``
-        templates (``{message}`` and ``{status}`` filled in), or None for the family's."""
+        templates, or None for the family's. ``{message}`` and ``{status}`` are filled in;
+        ``{type}`` and ``{code}`` take the family's type and code for the kind, and a key
+        whose value is ``{code}`` is left out when that code is not a string (a provider
+        whose spec types the code as a string never sends null or a number there)."""
         templates = ex.behaviour.get("error_body") or {}
         template = templates.get(kind, templates.get("*"))
         if template is None:
@@ -193,11 +198,13 @@ class Family:
 
         def fill(value: Any) -> Any:
             if isinstance(value, dict):
-                return {k: fill(v) for k, v in value.items()}
+                return {k: fill(v) for k, v in value.items() if v != "{code}" or isinstance(code, str)}
             if value == "{status}":
                 return status
+            if value == "{code}":
+                return code
             if isinstance(value, str):
-                return value.replace("{message}", message)
+                return value.replace("{message}", message).replace("{type}", etype or "")
             return value
 
         return fill(template)

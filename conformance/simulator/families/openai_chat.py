@@ -160,12 +160,13 @@ class OpenAIChat(Family):
             else default_message.format(model=ex.model or ex.contract.get("model", ""), key=_mask(key))
         )
         status = status or default_status
-        body = self.profile_error_body(ex, kind, status, text) or {
+        etype, code = info.get("type", etype), info.get("code", code)
+        body = self.profile_error_body(ex, kind, status, text, etype=etype, code=code) or {
             "error": {
                 "message": text,
-                "type": info.get("type", etype),
+                "type": etype,
                 "param": info.get("param"),
-                "code": info.get("code", code),
+                "code": code,
             }
         }
         headers = {"content-type": self.json_type, "x-request-id": "req_" + ex.seed[:32]}
@@ -503,7 +504,9 @@ class OpenAIChat(Family):
                 "error": {"message": "Provider returned error", "code": 502},
             }
             return [Event("error", sse(dumps(chunk), eol=eol))]
-        error = {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
+        error = self.profile_error_body(ex, "server", 500, message, etype="server_error") or {
+            "error": {"message": message, "type": "server_error", "param": None, "code": None}
+        }
         return [Event("error", sse(dumps(error), eol=eol))]
 
 
