@@ -59,6 +59,17 @@ LIVE_SCENARIOS = {
     "stream",
     "stream_usage",
     "stats",
+    # tools and structured output: asked of every provider whose manifest declares them
+    "tool_call",
+    "tool_parallel",
+    "tool_result",
+    "tool_choice_required",
+    "tool_choice_none",
+    "tool_choice_named",
+    "tool_stream",
+    "tool_stream_parallel",
+    "structured_output",
+    "json_mode",
 }
 SELECT = " or ".join(f"{p}-" for p in PROVIDERS)
 DEADLINE = 120  # seconds for any one run: the rehearsal is bounded
