@@ -26,6 +26,8 @@ from .types import ContentDelta, Finish, StreamingEvent, Usage
 ErrorFactory = Callable[..., AiLibError]  # (body, status, *, raw_text=None) -> error
 
 _CONTENT, _REASONING = StreamingEvent.CONTENT, StreamingEvent.REASONING
+#: the end sentinel of OpenAI-style streams (platform.openai.com/docs/api-reference/chat-streaming)
+_OPENAI_DONE = "[DONE]"
 
 
 def as_text(value: Any) -> str | None:
@@ -140,14 +142,16 @@ class StreamDecoder:
                 try:
                     obj = loads(data)
                 except ValueError:
-                    self._bad_json(data)
-                    break
+                    if self._not_json(data):
+                        break
+                    continue
             else:
                 try:
                     obj = loads(data)
                 except ValueError:
-                    self._bad_json(data)
-                    break
+                    if self._not_json(data):
+                        break
+                    continue
                 route = default if mode == "none" else (routes.get(self._route_key(event, obj)) or default)
                 if route is None:
                     continue
@@ -199,6 +203,17 @@ class StreamDecoder:
             return None
         self.tools = self._tool_calls(self._tool_piece)
         return self.tools
+
+    def _not_json(self, data: str) -> bool:
+        """An event that is not JSON (checked only once parsing failed, so the per-event path
+        pays nothing): OpenAI's ``[DONE]`` sentinel ends the stream cleanly even where the
+        manifest declares no done marker, since a server may send it anyway; anything else is
+        a protocol error. True: stop reading."""
+        if data.strip() == _OPENAI_DONE:
+            self.ended = True
+            return False
+        self._bad_json(data)
+        return True
 
     def _bad_json(self, data: str) -> None:
         if self._redact is not None:  # redact before cutting: a cut key would no longer match

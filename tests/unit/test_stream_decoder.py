@@ -155,3 +155,30 @@ def test_done_marker_without_finish_reason_ends_cleanly():
     assert error is None
     assert [e.kind for e in events] == ["content_delta", "finish"]
     assert events[-1].as_finish.raw_reason is None  # the provider named none
+
+
+@pytest.mark.parametrize("provider", ["cerebras", "perplexity", "writer"])
+def test_done_sentinel_ends_the_stream_where_the_manifest_declares_no_marker(provider):
+    # These manifests declare no done marker (their recorded streams end without one), but a
+    # server that sends OpenAI's `data: [DONE]` anyway must end the stream, not break it.
+    body = (
+        b'data: {"id":"x","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}\n\n'
+        b'data: {"id":"x","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
+        b"data: [DONE]\n\n"
+    )
+    events, error = run([body], provider)
+    assert error is None
+    assert [e.kind for e in events] == ["content_delta", "finish"]
+    assert events[0].as_content_delta.text == "hi"
+    assert events[-1].as_finish.raw_reason == "stop"
+
+
+def test_done_sentinel_alone_ends_a_stream_without_finish_reason():
+    events, error = run([b'data: {"choices":[{"index":0,"delta":{"content":"x"}}]}\n\ndata: [DONE]\n\n'], "cerebras")
+    assert error is None
+    assert [e.kind for e in events] == ["content_delta", "finish"]
+
+
+def test_other_non_json_events_are_still_protocol_errors():
+    _, error = run([b'data: {"choices":[{"index":0,"delta":{"content":"x"}}]}\n\ndata: [DONE\n\n'], "cerebras")
+    assert error == "StreamProtocolError"
