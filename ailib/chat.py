@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .codecs.base import ChatRequest
-from .errors import AiLibError, StreamProtocolError, TimeoutError
+from .errors import AiLibError, RedirectError, StreamProtocolError, TimeoutError
 from .types import CallStats, ChatResponse, Message, StreamingEvent
 
 if TYPE_CHECKING:
@@ -83,13 +83,7 @@ class ChatRequestBuilder:
         client = self._client
         parts = self._parts(False)
         started = time.perf_counter()
-        http_response = await client._transport.open(*parts)
-        try:
-            raw = await http_response.aread()
-        except httpx.TimeoutException:
-            raise TimeoutError("read timed out", provider=client.provider) from None
-        finally:
-            await http_response.aclose()
+        http_response, raw = await client._transport.fetch(*parts)
         try:
             data = client._loads(raw)
         except ValueError:
@@ -135,18 +129,19 @@ class ChatStream:
     async def _run(self) -> AsyncIterator[StreamingEvent]:
         client = self._client
         codec = client._codec
+        transport = client._transport
         started = time.perf_counter()
         first: float | None = None
-        response = await client._transport.open(*self._parts)
+        response = await transport.open(*self._parts)
         start_url = codec.manifest.stream.get("start_url")
         if start_url:
             response = await self._follow(response, start_url)
-        decoder = codec.stream_decoder(client._loads)
+        decoder = codec.stream_decoder(client._loads, client.max_event_size)
         usage = None
         try:
             if response.headers.get("content-type", "").startswith("application/json"):
-                chunks = [await response.aread()]  # an answer without SSE framing: error or whole reply
-                events = self._json_answer(chunks[0])
+                # An answer without SSE framing: an error object, or the whole reply.
+                events = self._json_answer(await transport.read_body(response))
                 for event in events:
                     if first is None and event.kind == "content_delta":
                         first = time.perf_counter()
@@ -161,18 +156,35 @@ class ChatStream:
                 # cassette, or a mock) has no raw stream left; aiter_bytes() serves its content.
                 direct = not response.is_stream_consumed and "content-encoding" not in response.headers
                 feed = decoder.feed
+                idle_limit = client.idle_timeout
+                quiet_since = 0.0  # when reads stopped bringing events (0: the last read did)
                 async for chunk in response.aiter_raw() if direct else response.aiter_bytes():
                     events = feed(chunk)
                     if events:
+                        quiet_since = 0.0
                         if first is None:
                             first = time.perf_counter()
                         for event in events:
                             yield event
+                    elif idle_limit is not None:
+                        # Bytes but no event (comments, keep-alives, a trickle): the clock is
+                        # read only on such reads, not per event.
+                        now = time.monotonic()
+                        if not quiet_since:
+                            quiet_since = now
+                        elif now - quiet_since > idle_limit:
+                            raise TimeoutError(
+                                f"stream idle: no event for more than {idle_limit:g} s", provider=client.provider
+                            )
                     if decoder.error is not None:
                         raise decoder.error
+                    if decoder.ended:
+                        break  # the terminal event: stop reading, even if the server holds on
         except httpx.TimeoutException:
             raise TimeoutError("stream stalled: no data within the read timeout", provider=client.provider) from None
-        except httpx.TransportError as exc:
+        except httpx.DecodingError:
+            raise StreamProtocolError("stream body does not decode", provider=client.provider) from None
+        except httpx.HTTPError as exc:
             raise StreamProtocolError(f"stream interrupted: {type(exc).__name__}", provider=client.provider) from None
         finally:
             await response.aclose()
@@ -215,22 +227,38 @@ class ChatStream:
         return events
 
     async def _follow(self, response: httpx.Response, start_url: str) -> httpx.Response:
-        """Two-step streams: the first answer names the URL that streams the output."""
+        """Two-step streams: the first answer names the URL that streams the output. It is
+        followed (with the key) only to the endpoint's origin or a documented domain."""
         from .paths import compile_path
 
         client = self._client
-        raw = await response.aread()
-        await response.aclose()
+        transport = client._transport
+        try:
+            raw = await transport.read_body(response)
+        finally:
+            await response.aclose()
         try:
             url = compile_path(start_url)(json.loads(raw))
         except ValueError:
             url = None
-        if not isinstance(url, str):
+        target = None
+        if isinstance(url, str):
+            try:
+                target = httpx.URL(url)
+            except httpx.InvalidURL:
+                target = None
+        if target is None or not target.host:
             raise StreamProtocolError(
                 f"no stream URL at {start_url!r} in the provider's answer", provider=client.provider
             )
+        if not transport.may_follow(target):
+            raise RedirectError(
+                f"stream URL at {start_url!r} points to {target.scheme}://{target.host}, not to the endpoint's "
+                "origin or a documented https host: refused (the API key would go with it)",
+                provider=client.provider,
+            )
         headers = {"accept": "text/event-stream", "cache-control": "no-store"}
-        return await client._transport.open("GET", url, {}, headers, None)
+        return await transport.open("GET", str(target), {}, headers, None)
 
 
 __all__ = ["AiLibError", "ChatRequestBuilder", "ChatStream"]

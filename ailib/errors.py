@@ -121,6 +121,22 @@ class StreamProtocolError(ServerError):
     transient server failure it almost always is."""
 
 
+class ResponseTooLargeError(ServerError):
+    """A response body or one stream event is larger than the client's limit
+    (``max_body_bytes`` / ``max_event_bytes`` of ``AiClient.create``). Not retried: the
+    same request would bring the same answer."""
+
+    retryable = False
+
+
+class RedirectError(AiLibError):
+    """The endpoint answered with a redirect the client does not follow: to another
+    origin, from https to http, or a POST turned into a GET. The API key is sent only to
+    the endpoint's own origin, so such a redirect is refused rather than followed."""
+
+    error_class, code, fallbackable = "unknown", "E9999", True
+
+
 # --- errors raised before any request: the caller or a manifest is at fault ------
 
 
@@ -128,6 +144,10 @@ class ConfigurationError(AiLibError):
     """Unknown provider, malformed model id, missing API key or URL variable."""
 
     error_class, code = "invalid_request", "E1001"
+
+
+class ClientClosedError(ConfigurationError):
+    """The client (or the ``http_client`` it was given) was closed with ``aclose()``."""
 
 
 class ParameterError(AiLibError, ValueError):

@@ -51,14 +51,16 @@ class StreamDecoder:
         make_error: ErrorFactory,
         loads: Callable[[Any], Any] = json.loads,
         redact: Callable[[str], str] | None = None,
+        max_event_size: int | None = None,
     ) -> None:
-        self._sse = SSEDecoder()
+        self._sse = SSEDecoder(max_event_size)
         self._routes = manifest.routes
         self._default = manifest.routes.get("*")
         self._route_key = manifest.route_key
         event_type = manifest.stream.get("event_type", "none")
         self._mode = "field" if event_type.startswith("field:") else event_type
         self._done_marker = manifest.stream.get("done_marker")
+        self._ends_at_finish = bool(manifest.stream.get("ends_at_finish"))
         self._finish_map = manifest.finish_reasons
         self._make_error = make_error
         self._loads = loads
@@ -71,15 +73,21 @@ class StreamDecoder:
         self.error: AiLibError | None = None
 
     def feed(self, chunk: bytes) -> list[StreamingEvent]:
-        """Events completed by this chunk. After a provider error, :attr:`error` is set."""
-        if self.error is not None:
+        """Events completed by this chunk. After a provider error, :attr:`error` is set;
+        after the terminal event, :attr:`ended` is, and nothing more is read."""
+        if self.error is not None or self.ended:
             return []
-        fields = self._sse.feed_fields(chunk)
+        try:
+            fields = self._sse.feed_fields(chunk)
+        except AiLibError as exc:  # an event over the size limit
+            exc.provider = self._provider
+            self.error = exc
+            return []
         return self._events(fields) if fields else []
 
     def close(self) -> list[StreamingEvent]:
         """End of body: the last events, then usage and finish; raises if the stream broke."""
-        out = self._events(self._sse.flush_fields()) if self.error is None else []
+        out = self._events(self._sse.flush_fields()) if self.error is None and not self.ended else []
         if self.error is not None:
             return out
         if self.raw_finish is None and not self.ended:
@@ -110,7 +118,7 @@ class StreamDecoder:
         for data, event, _, _ in sse_events:
             if data == done_marker:
                 self.ended = True
-                continue
+                break  # the terminal event: whatever follows it is not part of the answer
             if mode == "sse":
                 # Route by the SSE event name before parsing: ignored events (ping) cost nothing.
                 route = routes.get(event) or default
@@ -119,7 +127,9 @@ class StreamDecoder:
                 if route.text:
                     if data:
                         out.append(StreamingEvent(_CONTENT, ContentDelta(data)))
-                    self.ended = self.ended or route.end
+                    if route.end:
+                        self.ended = True
+                        break
                     continue
                 try:
                     obj = loads(data)
@@ -156,14 +166,17 @@ class StreamDecoder:
             finish = route.finish_reason(obj) or route.finish_default
             if finish:
                 self.raw_finish = finish if finish.__class__ is str else str(finish)
+                if self._ends_at_finish:
+                    self.ended = True
             for name, getter in route.usage:
                 value = getter(obj)
                 if value.__class__ is int:  # a token count; anything else is not one (or absent)
                     usage[name] = value
             if self.model is None:
                 self.model = route.model(obj)
-            if route.end:
+            if route.end or self.ended:
                 self.ended = True
+                break
         return out
 
     def _bad_json(self, data: str) -> None:

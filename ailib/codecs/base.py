@@ -245,5 +245,7 @@ class Codec:
             raw_text = redact(raw_text) if raw_text else raw_text
         return provider_error(self.manifest, body, status, raw_text=raw_text, retry_after=retry_after)
 
-    def stream_decoder(self, loads: Callable[[Any], Any] = json.loads) -> StreamDecoder:
-        return StreamDecoder(self.manifest, self.error, loads, self.redact)
+    def stream_decoder(
+        self, loads: Callable[[Any], Any] = json.loads, max_event_size: int | None = None
+    ) -> StreamDecoder:
+        return StreamDecoder(self.manifest, self.error, loads, self.redact, max_event_size)
