@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .codecs.base import ChatRequest
-from .errors import AiLibError, RedirectError, StreamProtocolError, TimeoutError
+from .codecs.base import ChatRequest, check_type
+from .errors import AiLibError, ParameterError, RedirectError, StreamProtocolError, TimeoutError
 from .types import CallStats, ChatResponse, Message, StreamingEvent
 
 if TYPE_CHECKING:
@@ -31,37 +31,57 @@ class ChatRequestBuilder:
         self._parameters: dict[str, Any] = {}
 
     # --- conversation ---------------------------------------------------------------
+    # Wrong types are refused here, at the builder call, not when the request is built.
     def system(self, text: str) -> ChatRequestBuilder:
-        self._messages.append(Message.system(text))
+        self._messages.append(Message.system(self._text("system", text)))
         return self
 
     def user(self, text: str) -> ChatRequestBuilder:
-        self._messages.append(Message.user(text))
+        self._messages.append(Message.user(self._text("user", text)))
         return self
 
     def assistant(self, text: str) -> ChatRequestBuilder:
-        self._messages.append(Message.assistant(text))
+        self._messages.append(Message.assistant(self._text("assistant", text)))
         return self
 
     def messages(self, messages: Sequence[Message]) -> ChatRequestBuilder:
+        if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+            raise ParameterError(
+                f"messages() takes a list of Message objects, got {type(messages).__name__}",
+                provider=self._client.provider,
+            )
+        for message in messages:
+            if not isinstance(message, Message):
+                raise ParameterError(
+                    f"messages() takes Message objects (Message.user(...)), got {type(message).__name__}",
+                    provider=self._client.provider,
+                )
+            self._text(message.role.value, message.content)
         self._messages.extend(messages)
         return self
 
+    def _text(self, role: str, text: object) -> str:
+        if not isinstance(text, str):
+            raise ParameterError(
+                f"{role} message text must be a string, got {type(text).__name__}", provider=self._client.provider
+            )
+        return text
+
     # --- parameters -----------------------------------------------------------------
     def temperature(self, value: float) -> ChatRequestBuilder:
-        self._parameters["temperature"] = value
+        self._parameters["temperature"] = check_type(self._client.provider, "temperature", value)
         return self
 
     def max_tokens(self, value: int) -> ChatRequestBuilder:
-        self._parameters["max_tokens"] = value
+        self._parameters["max_tokens"] = check_type(self._client.provider, "max_tokens", value)
         return self
 
     def top_p(self, value: float) -> ChatRequestBuilder:
-        self._parameters["top_p"] = value
+        self._parameters["top_p"] = check_type(self._client.provider, "top_p", value)
         return self
 
     def stop(self, sequences: Sequence[str]) -> ChatRequestBuilder:
-        self._parameters["stop"] = sequences
+        self._parameters["stop"] = check_type(self._client.provider, "stop", sequences)
         return self
 
     # --- terminal calls -------------------------------------------------------------

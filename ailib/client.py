@@ -81,18 +81,14 @@ def _check_arguments(
 def split_model_id(model_id: str) -> tuple[str, str]:
     """``"openrouter/anthropic/claude-3.5-sonnet"`` -> ``("openrouter", "anthropic/claude-3.5-sonnet")``.
 
-    The model part may hold ``/`` (OpenRouter, Replicate ``owner/name``), but no empty,
-    ``.`` or ``..`` segment: it is placed in URL paths, where those would change the path.
+    The model part may hold ``/`` (OpenRouter, Replicate ``owner/name``); the codec
+    refuses empty, ``.`` and ``..`` segments (see :func:`ailib.codecs.base.check_model`).
     """
     if not isinstance(model_id, str):
         raise ConfigurationError(f"model id must be a string like 'openai/gpt-4o', got {type(model_id).__name__}")
     provider, sep, model = model_id.partition("/")
     if not sep or not provider.strip() or not model.strip() or model_id != model_id.strip():
         raise ConfigurationError(f"malformed model id {model_id!r}: expected 'provider/model', e.g. 'openai/gpt-4o'")
-    if any(segment in ("", ".", "..") for segment in model.split("/")):
-        raise ConfigurationError(
-            f"malformed model id {model_id!r}: an empty, '.' or '..' segment in the model name", provider=provider
-        )
     return provider, model
 
 
