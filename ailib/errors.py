@@ -134,7 +134,7 @@ class RedirectError(AiLibError):
     origin, from https to http, or a POST turned into a GET. The API key is sent only to
     the endpoint's own origin, so such a redirect is refused rather than followed."""
 
-    error_class, code, fallbackable = "unknown", "E9999", True
+    error_class, code = "unknown", "E9999"
 
 
 # --- errors raised before any request: the caller or a manifest is at fault ------

@@ -115,18 +115,18 @@ class Secret:
     def reveal(self) -> str:
         return self._value
 
-    def redact(self, text: str) -> str:
-        """``text`` with the key replaced by ``***``: providers sometimes quote a key back,
+    def redact(self, text: str, mark: str = "***") -> str:
+        """``text`` with the key replaced by ``mark``: providers sometimes quote a key back,
         as it is or escaped (a JSON ``\\/`` or ``\\u00xx``, a ``%xx`` of a URL)."""
         value = self._value
         if not value:
             return text
         if value in text:
-            text = text.replace(value, "***")
+            text = text.replace(value, mark)
         if "\\" in text or "%" in text:
             if self._pattern is None:
                 self._pattern = _escaped_pattern(value)
-            text = self._pattern.sub("***", text)
+            text = self._pattern.sub(mark, text)
         return text
 
     def __repr__(self) -> str:
@@ -222,12 +222,16 @@ class Transport:
         return _deadline_of(self.timeout)
 
     def may_follow(self, url: httpx.URL) -> bool:
-        """A follow-up URL the provider named: the endpoint's own origin, or https to a
-        domain the manifest documents for it (``stream.follow_domains``)."""
+        """A follow-up URL the provider named: the endpoint's own origin, or https (on its
+        default port) to a domain the manifest documents for it (``stream.follow_domains``)."""
         if origin(url) == self.origin:
             return True
         host = url.host
-        return url.scheme == "https" and any(host == d or host.endswith("." + d) for d in self._follow_domains)
+        return (
+            url.scheme == "https"
+            and url.port in (None, 443)
+            and any(host == d or host.endswith("." + d) for d in self._follow_domains)
+        )
 
     def build(self, method: str, url: str, query: dict[str, str], headers: dict[str, str], body: Any) -> httpx.Request:
         content = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

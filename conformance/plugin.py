@@ -29,6 +29,7 @@ from .cassettes import (
     make_request_filter,
     make_response_filter,
     provenance_block,
+    scrub_text,
     simulator_client_factory,
     update_provenance_index,
 )
@@ -140,8 +141,12 @@ class _ProvenancePersister:
         path = Path(cassette_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         ReadableSerializer.provenance = block
+        provider = path.parent.name
+        secrets = (planted_key(provider), *_live_keys(provider)) if provider in _providers() else ()
         try:
-            path.write_text(serialize(cassette_dict, serializer), encoding="utf-8")
+            # Scrubbed as written: pretty-printing un-escapes JSON, so a key the filters
+            # saw only as "\u0073k-..." would otherwise reach the file in clear.
+            path.write_text(scrub_text(serialize(cassette_dict, serializer), secrets), encoding="utf-8")
         finally:
             ReadableSerializer.provenance = None
         self.config.stash[_RECORDED][str(path.relative_to(CASSETTES_DIR))] = block
@@ -189,6 +194,12 @@ def vcr_config(cell: tuple[str, Scenario], wire: list[Any], record_mode: str) ->
     config["before_record_request"] = make_request_filter(lambda: keys, wire)
     config["before_record_response"] = make_response_filter(lambda: keys)
     return config
+
+
+def _providers() -> list[str]:
+    from ailib import manifest as manifests
+
+    return manifests.available()
 
 
 def _live_keys(provider: str) -> tuple[str, ...]:

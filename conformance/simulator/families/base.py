@@ -165,6 +165,12 @@ class Family:
             response.headers.pop("retry-after", None)
         return response
 
+    def ok_error(self, ex: Exchange) -> SimResponse:
+        """ok_error_body: the family's error object for a server failure, sent with 200."""
+        response = self.error(ex, "server", status=200)
+        response.headers.pop("retry-after", None)
+        return response
+
     def stream_error_body(self, ex: Exchange) -> list[Event]:
         raise NotImplementedError
 
