@@ -174,13 +174,12 @@ async def test_replicate_stream_url_on_another_origin_is_refused():
         await exchange.head(200, SSE_HEADERS)
         await exchange.send(sse("stolen", "output") + sse("{}", "done"))
 
-    async with Loopback(streams) as elsewhere:
-        async with Loopback(replicate_creating(elsewhere.url + "/v1/files/p1")) as endpoint:
-            client = await AiClient.create(REPLICATE, api_key=KEY, base_url=endpoint.url + "/v1", max_retries=0)
-            with pytest.raises(RedirectError) as info:
-                async for _ in client.chat().user("Hi").stream():
-                    pass
-            await client.aclose()
+    async with Loopback(streams) as elsewhere, Loopback(replicate_creating(elsewhere.url + "/v1/files/p1")) as endpoint:
+        client = await AiClient.create(REPLICATE, api_key=KEY, base_url=endpoint.url + "/v1", max_retries=0)
+        with pytest.raises(RedirectError) as info:
+            async for _ in client.chat().user("Hi").stream():
+                pass
+        await client.aclose()
     assert elsewhere.requests == []
     assert "urls.stream" in str(info.value) and info.value.provider == "replicate"
 
