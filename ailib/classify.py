@@ -3,7 +3,8 @@
 Order of evidence, most specific first: the provider's own error code or type when
 the manifest maps it (``errors.classes``), then a code with a standard meaning
 (:data:`~ailib.errors.STANDARD_CODES`, e.g. ``context_length_exceeded``), then the HTTP
-status; where the status is ambiguous (400, or unknown), words of the provider's message
+status; where the status or type is ambiguous (400, ``invalid_request_error``, unknown) and
+no error code decided, words of the provider's message
 the manifest names (``errors.message_classes``, e.g. xAI's 400 "Incorrect API key"), then
 standard words (:data:`~ailib.errors.STANDARD_MESSAGE_CLASSES`). A ``rate_limited`` that
 came from the type or the status (Gemini's RESOURCE_EXHAUSTED, a bare 429) becomes
@@ -70,13 +71,14 @@ def provider_error(
     error_class = by_code or mapped.get(ptype or "") or STANDARD_CODES.get(ptype or "")
     if error_class is None:
         error_class = class_for_status(status) if status is not None else "server_error"
-        if error_class in ("invalid_request", "unknown"):  # an ambiguous status: the text may say more
-            words = message.lower()
-            for table in (errors.get("message_classes") or {}, STANDARD_MESSAGE_CLASSES):
-                named = next((c for text, c in table.items() if text.lower() in words), None)
-                if named is not None:
-                    error_class = named
-                    break
+    if by_code is None and error_class in ("invalid_request", "unknown"):
+        # An ambiguous status or type (a 400, Anthropic's invalid_request_error): the text may say more.
+        words = message.lower()
+        for table in (errors.get("message_classes") or {}, STANDARD_MESSAGE_CLASSES):
+            named = next((c for text, c in table.items() if text.lower() in words), None)
+            if named is not None:
+                error_class = named
+                break
     if error_class == "rate_limited" and by_code is None:
         haystack = " ".join(filter(None, (pcode, ptype, message))).lower()
         if any(marker.lower() in haystack for marker in errors.get("quota_markers", ())):

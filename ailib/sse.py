@@ -135,6 +135,8 @@ class SSEDecoder:
             buffer = buffer.replace("\r\n", "\n").replace("\r", "\n")
         lines = buffer.split("\n")
         self._buffer = lines.pop()
+        if self._limit is not None and len(buffer) + self._data_size > self._limit:
+            self._check_lines(lines)  # only a read bigger than the limit can complete a too-big event
         events = self._lines(lines) if lines else []
         if self._limit is not None:
             self._check_size()
@@ -152,6 +154,14 @@ class SSEDecoder:
         if self._data_size + self._pending_size > (self._limit or 0):
             self._too_large()
 
+    def _check_lines(self, lines: list[str]) -> None:
+        """The events these lines complete, or keep open, within the limit (lines counted whole)."""
+        size = self._data_size
+        for line in lines:
+            size = size + len(line) if line else 0
+            if size > (self._limit or 0):
+                self._too_large()
+
     def _too_large(self) -> None:
         self._pending, self._buffer, self._data = [], "", []
         raise ResponseTooLargeError(f"a stream event exceeds the limit of {self._limit} characters")
@@ -160,6 +170,8 @@ class SSEDecoder:
         rest = self._utf8.decode(b"", final=True)
         line = "".join(self._pending) + self._buffer + rest
         lines = [line] if line else []
+        if self._limit is not None:
+            self._check_lines(lines)
         self._buffer, self._pending, self._pending_size = "", [], 0
         events = self._lines(lines)
         if self._data:
