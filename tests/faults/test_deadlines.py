@@ -34,6 +34,19 @@ async def client_at(url: str, model: str = "openai/gpt-4o", **kwargs) -> AiClien
     return await AiClient.create(model, api_key=KEY, base_url=url, max_retries=0, **kwargs)
 
 
+async def stream_timeout(handler, **kwargs) -> float:
+    """Seconds until streaming from ``handler`` ends in a TimeoutError."""
+    async with Loopback(handler) as server:
+        client = await client_at(server.url + "/v1", **kwargs)
+        started = time.perf_counter()
+        with pytest.raises(TimeoutError):
+            async for _ in client.chat().user("Hi").stream():
+                pass
+        elapsed = time.perf_counter() - started
+        await client.aclose()
+    return elapsed
+
+
 # --- the whole call is bounded ------------------------------------------------------------
 
 
@@ -67,14 +80,7 @@ async def test_headers_trickled_a_byte_at_a_time_cannot_stretch_opening_a_stream
             await exchange.send(bytes([byte]))
             await asyncio.sleep(0.1)
 
-    async with Loopback(trickle_head) as server:
-        client = await client_at(server.url + "/v1")
-        started = time.perf_counter()
-        with pytest.raises(TimeoutError):
-            async for _ in client.chat().user("Hi").stream():
-                pass
-        elapsed = time.perf_counter() - started
-        await client.aclose()
+    elapsed = await stream_timeout(trickle_head)
     assert elapsed < 0.5 + SLACK, elapsed
 
 
@@ -132,14 +138,7 @@ async def test_an_event_trickled_forever_ends_at_the_idle_limit():
             await exchange.send(b"a")
             await asyncio.sleep(0.05)
 
-    async with Loopback(endless_event) as server:
-        client = await client_at(server.url + "/v1", timeout=5.0, idle_timeout=0.5)
-        started = time.perf_counter()
-        with pytest.raises(TimeoutError):
-            async for _ in client.chat().user("Hi").stream():
-                pass
-        elapsed = time.perf_counter() - started
-        await client.aclose()
+    elapsed = await stream_timeout(endless_event, timeout=5.0, idle_timeout=0.5)
     assert elapsed < 0.5 + SLACK, elapsed
 
 
