@@ -19,6 +19,7 @@ bounds the characters one event may hold, pending line included: past it,
 from __future__ import annotations
 
 import codecs
+import sys
 from dataclasses import dataclass
 
 from .errors import ResponseTooLargeError
@@ -47,6 +48,7 @@ class SSEDecoder:
         "_data_counted",
         "_data_size",
         "_event",
+        "_fast_max",
         "_id",
         "_limit",
         "_pending",
@@ -62,6 +64,8 @@ class SSEDecoder:
         self._pending: list[str] = []  # ... or its pieces, when it spans several
         self._pending_size = 0
         self._limit = max_event_size
+        # the longest one-event read the fast path takes: "data: " + the limit + "\n\n"
+        self._fast_max = max_event_size + 8 if max_event_size is not None else sys.maxsize
         self._data_counted = 0  # how many of _data's lines _data_size has counted
         self._data_size = 0
         self._pending_cr = False
@@ -97,7 +101,7 @@ class SSEDecoder:
             # The usual read when a provider sends one event per chunk: exactly one
             # whole single-line "data:" event, nothing pending. What the general path
             # below returns, without splitting lines.
-            if self._limit is not None and len(text) - 8 > self._limit:
+            if len(text) > self._fast_max:
                 self._too_large()
             fields = (text[6:-2], self._event or "message", self._id, self._retry)
             self._event = ""

@@ -166,16 +166,14 @@ class StreamDecoder:
             finish = route.finish_reason(obj) or route.finish_default
             if finish:
                 self.raw_finish = finish if finish.__class__ is str else str(finish)
-                if self._ends_at_finish:
-                    self.ended = True
             for name, getter in route.usage:
                 value = getter(obj)
                 if value.__class__ is int:  # a token count; anything else is not one (or absent)
                     usage[name] = value
             if self.model is None:
                 self.model = route.model(obj)
-            if route.end or self.ended:
-                self.ended = True
+            if route.end or (finish and self._ends_at_finish):
+                self.ended = True  # the terminal event: what follows it is not part of the answer
                 break
         return out
 
