@@ -59,10 +59,16 @@ def _check_arguments(
     idle_timeout: object,
     max_event_size: object,
     max_body_bytes: object,
+    manifests_dir: object = None,
+    fast: object = False,
 ) -> None:
     """Refuse wrong argument types at ``create()``, before anything is loaded or sent."""
     problem = None
-    if base_url is not None and not isinstance(base_url, str):
+    if manifests_dir is not None and not isinstance(manifests_dir, (str, os.PathLike)):
+        problem = f"manifests_dir must be a path, got {type(manifests_dir).__name__}"
+    elif not isinstance(fast, bool):
+        problem = f"fast must be True or False, got {fast!r:.40}"
+    elif base_url is not None and not isinstance(base_url, str):
         problem = f"base_url must be a string, got {type(base_url).__name__}"
     elif http_client is not None and not isinstance(http_client, httpx.AsyncClient):
         problem = f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
@@ -174,7 +180,17 @@ class AiClient:
         the aiohttp-backed httpx transport and orjson, behind the same httpx API.
         """
         provider, name = split_model_id(model)
-        _check_arguments(provider, base_url, http_client, max_retries, idle_timeout, max_event_size, max_body_bytes)
+        _check_arguments(
+            provider,
+            base_url,
+            http_client,
+            max_retries,
+            idle_timeout,
+            max_event_size,
+            max_body_bytes,
+            manifests_dir,
+            fast,
+        )
         timeout = _checked_timeout(provider, timeout)
         from . import manifest as manifests
         from .codecs import CODECS

@@ -116,6 +116,8 @@ async def test_a_closed_caller_http_client():
         ({"max_event_size": 0}, "max_event_size"),
         ({"max_body_bytes": "1MB"}, "max_body_bytes"),
         ({"max_retries": 1.5}, "max_retries"),
+        ({"manifests_dir": 3}, "manifests_dir"),
+        ({"fast": "yes"}, "fast"),
     ],
 )
 async def test_bad_create_arguments(kwargs, needle):
