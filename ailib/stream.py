@@ -80,14 +80,18 @@ class StreamDecoder:
         try:
             fields = self._sse.feed_fields(chunk)
         except AiLibError as exc:  # an event over the size limit
-            exc.provider = self._provider
-            self.error = exc
+            self._fail(exc)
             return []
         return self._events(fields) if fields else []
 
     def close(self) -> list[StreamingEvent]:
         """End of body: the last events, then usage and finish; raises if the stream broke."""
-        out = self._events(self._sse.flush_fields()) if self.error is None and not self.ended else []
+        out: list[StreamingEvent] = []
+        if self.error is None and not self.ended:
+            try:
+                out = self._events(self._sse.flush_fields())
+            except AiLibError as exc:  # the last, unterminated event is over the size limit
+                self._fail(exc)
         if self.error is not None:
             return out
         if self.raw_finish is None and not self.ended:
@@ -176,6 +180,10 @@ class StreamDecoder:
                 self.ended = True  # the terminal event: what follows it is not part of the answer
                 break
         return out
+
+    def _fail(self, error: AiLibError) -> None:
+        error.provider = self._provider
+        self.error = error
 
     def _bad_json(self, data: str) -> None:
         if self._redact is not None:  # redact before cutting: a cut key would no longer match

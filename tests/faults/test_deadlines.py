@@ -299,6 +299,25 @@ async def test_a_stream_event_over_the_clients_limit():
     assert info.value.provider == "openai" and not info.value.retryable
 
 
+async def test_a_never_terminated_line_over_the_limit():
+    """A line that never ends (the body closes without its newline) is size-checked as it grows."""
+
+    async def big_tail(exchange: Exchange) -> None:
+        await exchange.read_request()
+        await exchange.head(200, SSE_HEADERS)
+        await exchange.send(openai_delta("ok"))
+        for _ in range(8):  # 8 KiB in one line, in pieces, never terminated
+            await exchange.send(b"x" * 1000)
+
+    async with Loopback(big_tail) as server:
+        client = await client_at(server.url + "/v1", max_event_size=4096)
+        with pytest.raises(ResponseTooLargeError) as info:
+            async for _ in client.chat().user("Hi").stream():
+                pass
+        await client.aclose()
+    assert info.value.provider == "openai"
+
+
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
 async def test_a_body_over_the_clients_limit(declared):
     body = b'{"choices":[{"index":0,"message":{"content":"' + b"x" * 10_000 + b'"},"finish_reason":"stop"}]}'
