@@ -9,7 +9,7 @@ from __future__ import annotations
 from .client import AiClient
 from .errors import AiLibError, ManifestError
 from .transport import RetryPolicy
-from .types import CallStats, ChatResponse, Message, MessageRole, StreamingEvent, Usage
+from .types import CallStats, ChatResponse, Message, MessageRole, StreamingEvent, Tool, ToolCall, ToolCallDelta, Usage
 
 __version__ = "0.1.0"
 
@@ -23,6 +23,9 @@ __all__ = [
     "MessageRole",
     "RetryPolicy",
     "StreamingEvent",
+    "Tool",
+    "ToolCall",
+    "ToolCallDelta",
     "Usage",
     "__version__",
 ]

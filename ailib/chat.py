@@ -16,7 +16,7 @@ import httpx
 
 from .codecs.base import ChatRequest, check_type
 from .errors import AiLibError, ParameterError, RedirectError, StreamProtocolError, TimeoutError
-from .types import CallStats, ChatResponse, Message, StreamingEvent
+from .types import CallStats, ChatResponse, Message, ResponseFormat, StreamingEvent, Tool
 
 if TYPE_CHECKING:
     from .client import AiClient
@@ -29,6 +29,9 @@ class ChatRequestBuilder:
         self._client = client
         self._messages: list[Message] = []
         self._parameters: dict[str, Any] = {}
+        self._tools: list[Tool] = []
+        self._tool_choice: str | None = None
+        self._response_format: ResponseFormat | None = None
 
     # --- conversation ---------------------------------------------------------------
     # Wrong types are refused here, at the builder call, not when the request is built.
@@ -84,6 +87,41 @@ class ChatRequestBuilder:
         self._parameters["stop"] = check_type(self._client.provider, "stop", sequences)
         return self
 
+    # --- tools and structured output --------------------------------------------------
+    def tools(self, tools: Sequence[Tool]) -> ChatRequestBuilder:
+        """Functions the model may call; its calls come back in ``response.tool_calls``."""
+        tools = list(tools)
+        for tool in tools:
+            if not isinstance(tool, Tool):
+                raise ParameterError(f"tools takes Tool objects, got {tool!r:.80}", provider=self._client.provider)
+        self._tools = tools
+        return self
+
+    def tool_choice(self, choice: str) -> ChatRequestBuilder:
+        """``"auto"``, ``"none"``, ``"required"`` (some tool must be called) or a tool's name."""
+        self._tool_choice = choice
+        return self
+
+    def response_format(
+        self, *, json_schema: dict[str, Any], name: str = "response", strict: bool = True
+    ) -> ChatRequestBuilder:
+        """Ask for an answer that follows ``json_schema``; ``response.parsed`` holds it parsed."""
+        if not isinstance(json_schema, dict):
+            raise ParameterError("json_schema must be a JSON Schema object (a dict)", provider=self._client.provider)
+        if not isinstance(name, str) or not name:
+            raise ParameterError("response_format name must be a non-empty string", provider=self._client.provider)
+        try:
+            json.dumps(json_schema, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ParameterError(f"json_schema is not JSON data: {exc}", provider=self._client.provider) from None
+        self._response_format = ResponseFormat(json_schema, name, bool(strict))
+        return self
+
+    def json_mode(self) -> ChatRequestBuilder:
+        """Ask for a JSON object answer without a schema; ``response.parsed`` holds it parsed."""
+        self._response_format = ResponseFormat(None)
+        return self
+
     # --- terminal calls -------------------------------------------------------------
     def build(self, *, stream: bool = False) -> httpx.Request:
         """The HTTP request this builder would send (auth applied). Sends nothing."""
@@ -91,7 +129,10 @@ class ChatRequestBuilder:
 
     def _parts(self, stream: bool) -> tuple[str, str, dict[str, str], dict[str, str], Any]:
         codec = self._client._codec
-        body = codec.body(ChatRequest(list(self._messages), dict(self._parameters)), stream)
+        request = ChatRequest(
+            list(self._messages), dict(self._parameters), list(self._tools), self._tool_choice, self._response_format
+        )
+        body = codec.body(request, stream)
         url, query = codec.url(stream)
         return "POST", url, query, codec.headers(stream), body
 
@@ -112,6 +153,8 @@ class ChatRequestBuilder:
                 f"response is not JSON: {snippet!r}", provider=client.provider, status_code=http_response.status_code
             ) from None
         response = client._codec.parse_response(data)
+        if self._response_format is not None:
+            client._codec.structured(response, self._response_format)
         elapsed = (time.perf_counter() - started) * 1000
         usage = response.usage
         stats = CallStats(
@@ -237,10 +280,20 @@ class ChatStream:
             raise StreamProtocolError(
                 f"stream answered with invalid JSON: {snippet!r}", provider=client.provider
             ) from None
+        if isinstance(data, list):
+            # A stream without SSE framing: one JSON array of chunk objects (Gemini's
+            # streamGenerateContent unless alt=sse is honoured). Each item is one stream event.
+            decoder = client._codec.stream_decoder(client._loads)
+            events = decoder.feed_objects(data)
+            events += decoder.close()
+            if decoder.error is not None:
+                raise decoder.error
+            return events
         response = client._codec.parse_response(data)
         from .types import Finish
 
         events = [StreamingEvent.content_delta(response.content)] if response.content else []
+        events += [StreamingEvent(StreamingEvent.TOOL_CALL, call) for call in response.tool_calls]
         if response.usage.prompt_tokens is not None or response.usage.completion_tokens is not None:
             events.append(StreamingEvent(StreamingEvent.USAGE, response.usage))
         events.append(StreamingEvent(StreamingEvent.FINISH, Finish(response.finish_reason, response.raw_finish_reason)))

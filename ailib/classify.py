@@ -45,6 +45,13 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
+def _status_in(code: str | None) -> int | None:
+    """``code`` as an HTTP error status (``"502"`` -> 502), or None."""
+    if code is not None and code.isdigit() and 400 <= int(code) <= 599:
+        return int(code)
+    return None
+
+
 def provider_error(
     manifest: Manifest,
     body: Any,
@@ -70,7 +77,10 @@ def provider_error(
     by_code = mapped.get(pcode or "") or STANDARD_CODES.get(pcode or "")
     error_class = by_code or mapped.get(ptype or "") or STANDARD_CODES.get(ptype or "")
     if error_class is None:
-        error_class = class_for_status(status) if status is not None else "server_error"
+        # An error inside a 200 stream: some providers carry the HTTP status the upstream
+        # failed with as a numeric code (OpenRouter {"error": {"code": 502}}).
+        judged = status if status is not None else _status_in(pcode)
+        error_class = class_for_status(judged) if judged is not None else "server_error"
     if by_code is None and error_class in ("invalid_request", "unknown"):
         # An ambiguous status or type (a 400, Anthropic's invalid_request_error): the text may say more.
         words = message.lower()

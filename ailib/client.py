@@ -245,7 +245,7 @@ class AiClient:
         if self._owns_http:
             await self._http.aclose()
 
-    async def __aenter__(self) -> AiClient:  # noqa: PYI034 - typing.Self needs Python 3.11
+    async def __aenter__(self) -> AiClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

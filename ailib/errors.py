@@ -163,6 +163,25 @@ class UnsupportedError(AiLibError):
     error_class, code = "invalid_request", "E1001"
 
 
+class OutputJSONError(AiLibError, ValueError):
+    """Text the provider returned as JSON is not the JSON asked for: a structured-output answer
+    (``.response_format()`` / ``.json_mode()``) that does not parse. ``.raw_text`` keeps it."""
+
+    def __init__(self, message: str, *, raw_text: str, provider: str | None = None) -> None:
+        super().__init__(message, provider=provider)
+        self.raw_text = raw_text
+
+
+class ToolArgumentsError(OutputJSONError):
+    """A tool call's arguments are not a JSON object. Raised when ``ToolCall.arguments`` is
+    read, never replaced by ``{}``: ``.raw_arguments`` keeps the provider's text as sent."""
+
+    def __init__(self, message: str, *, raw_arguments: str, tool_name: str | None, provider: str | None = None) -> None:
+        super().__init__(message, raw_text=raw_arguments, provider=provider)
+        self.raw_arguments = raw_arguments
+        self.tool_name = tool_name
+
+
 #: Every character ``str.splitlines`` breaks a line at, mapped to its escape.
 _LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
 

@@ -23,6 +23,8 @@ from .errors import ConfigurationError, ManifestError
 
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
 PARAMETERS = ("temperature", "top_p", "max_tokens", "stop")
+#: ``.tool_choice()`` words; each is a capability ``tool_choice_<word>`` derived from ``tools.choice``.
+TOOL_CHOICES = ("auto", "none", "required", "named")
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -56,6 +58,13 @@ class Extraction:
     end: bool = False
     text: bool = False
     finish_default: str | None = None
+    #: tool calls (a list, or one object) in this response or stream event; ``None`` when the
+    #: manifest names none, so the stream loop skips tool handling with one test
+    tool_calls: paths.Getter | None = None
+    #: the event-level index of the tool call an event continues (Anthropic, Cohere); None: none
+    tool_index: paths.Getter | None = None
+    #: this event completes the tool call at ``tool_index``
+    tool_end: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +129,11 @@ class Manifest:
     @property
     def errors(self) -> dict[str, Any]:
         return self.data.get("errors", {})
+
+    @property
+    def tool_choices(self) -> dict[str, Any]:
+        """``.tool_choice()`` word -> what the provider's field takes (``tools.choice``)."""
+        return (self.data.get("tools") or {}).get("choice") or {}
 
     @property
     def default_model(self) -> str | None:
@@ -262,6 +276,7 @@ def _extraction(spec: dict[str, Any], file: str, where: str) -> Extraction:
             raise ManifestError(file, f"{at}.{key}", str(exc)) from None
 
     usage = spec.get("usage") or {}
+    tool_calls = spec.get("tool_calls")
     return Extraction(
         content=getter("content", spec.get("content"), where),
         reasoning=getter("reasoning", spec.get("reasoning"), where),
@@ -272,6 +287,9 @@ def _extraction(spec: dict[str, Any], file: str, where: str) -> Extraction:
         end=bool(spec.get("end", False)),
         text=bool(spec.get("text", False)),
         finish_default=spec.get("finish_default"),
+        tool_calls=getter("tool_calls", tool_calls, where) if tool_calls else None,
+        tool_index=getter("tool_index", spec.get("tool_index"), where) if spec.get("tool_index") else None,
+        tool_end=bool(spec.get("tool_end", False)),
     )
 
 
@@ -319,6 +337,7 @@ def _compile(data: dict[str, Any], file: str) -> Manifest:
         name: Capability(True) if value is True else Capability(False, value["reason"])
         for name, value in (data.get("capabilities") or {}).items()
     }
+    _tool_choice_capabilities(data, caps)
     if chat is not True:
         return Manifest(data["id"], data["name"], data["family"], file, data, False, chat["reason"], caps)
     if data["family"] == "none":
@@ -340,6 +359,7 @@ def _compile(data: dict[str, Any], file: str) -> Manifest:
     }
     if caps.get("streaming", Capability(False)).supported and not routes:
         raise ManifestError(file, "$.stream", "streaming declared but no stream routes")
+    _check_tool_paths(data, caps, routes, file)
     errors = data.get("errors") or {}
     try:
         route_key = _route_key(stream.get("event_type", "none"))
@@ -360,6 +380,37 @@ def _compile(data: dict[str, Any], file: str) -> Manifest:
         error_code=compile_paths(errors.get("code")),
         route_key=route_key,
     )
+
+
+def _tool_choice_capabilities(data: dict[str, Any], caps: dict[str, Capability]) -> None:
+    """``tool_choice_<word>`` for each ``.tool_choice()`` word: supported when ``tools.choice``
+    maps it, else unsupported with the manifest's reason (``tools.unsupported``)."""
+    tools = caps.get("tools")
+    section = data.get("tools") or {}
+    choice, why = section.get("choice") or {}, section.get("unsupported") or {}
+    for word in TOOL_CHOICES:
+        if tools is None or not tools.supported:
+            caps[f"tool_choice_{word}"] = Capability(
+                False, tools.reason if tools else f"{data['id']} manifest does not declare 'tools'"
+            )
+        elif word in choice and choice[word] is not False:
+            caps[f"tool_choice_{word}"] = Capability(True)
+        else:
+            reason = why.get(word) or f"{data['id']} manifest maps no tool_choice {word!r} (tools.choice)"
+            caps[f"tool_choice_{word}"] = Capability(False, reason)
+
+
+def _check_tool_paths(
+    data: dict[str, Any], caps: dict[str, Capability], routes: dict[str, Extraction], file: str
+) -> None:
+    """Declared tool support needs somewhere to read the calls from."""
+    tools = caps.get("tools")
+    if tools is None or not tools.supported:
+        return
+    if not (data.get("response") or {}).get("tool_calls"):
+        raise ManifestError(file, "$.response.tool_calls", "tools declared but no path to the tool calls")
+    if caps.get("streaming", Capability(False)).supported and not any(r.tool_calls for r in routes.values()):
+        raise ManifestError(file, "$.stream.routes", "tools and streaming declared but no route reads tool_calls")
 
 
 def load_file(path: str | os.PathLike[str]) -> Manifest:
@@ -391,7 +442,7 @@ def _load_cached(path: str, _mtime: int, _size: int) -> Manifest:
         raise ManifestError(name, where, f"not valid YAML: {problem}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(name, "$", f"cannot read: {exc}") from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         # PyYAML's constructors let built-in errors through for scalars they cannot build
         # (`2024-13-45`, `!!int abc`, `!!int ` (IndexError), `!!bool maybe`) and for deep
         # nesting; which ones is an implementation detail, and a loader answers ManifestError.

@@ -20,6 +20,7 @@ from typing import Any
 from .errors import AiLibError, StreamProtocolError
 from .manifest import Manifest
 from .sse import Fields, SSEDecoder
+from .tools import PieceReader, ToolCallAccumulator
 from .types import ContentDelta, Finish, StreamingEvent, Usage
 
 ErrorFactory = Callable[..., AiLibError]  # (body, status, *, raw_text=None) -> error
@@ -51,6 +52,8 @@ class StreamDecoder:
         make_error: ErrorFactory,
         loads: Callable[[Any], Any] = json.loads,
         redact: Callable[[str], str] | None = None,
+        tool_piece: PieceReader | None = None,
+        tool_calls: type[ToolCallAccumulator] = ToolCallAccumulator,
         max_event_size: int | None = None,
     ) -> None:
         self._sse = SSEDecoder(max_event_size)
@@ -66,6 +69,10 @@ class StreamDecoder:
         self._loads = loads
         self._redact = redact
         self._provider = manifest.id
+        self._tool_piece = tool_piece
+        self._tool_calls = tool_calls
+        #: made at the first tool-call piece: a stream without tool calls never builds one
+        self.tools: ToolCallAccumulator | None = None
         self.usage: dict[str, int] = {}
         self.raw_finish: str | None = None
         self.model: str | None = None
@@ -84,6 +91,13 @@ class StreamDecoder:
             return []
         return self._events(fields) if fields else []
 
+    def feed_objects(self, objects: list[Any]) -> list[StreamingEvent]:
+        """Events of already-parsed stream chunks (a JSON-array body instead of SSE)."""
+        if self.error is not None:
+            return []
+        dumps = json.dumps
+        return self._events([(dumps(obj), "", None, None) for obj in objects])
+
     def close(self) -> list[StreamingEvent]:
         """End of body: the last events, then usage and finish; raises if the stream broke."""
         out: list[StreamingEvent] = []
@@ -99,6 +113,8 @@ class StreamDecoder:
                 "stream ended without a finish reason or done marker (cut off?)", provider=self._provider
             )
             return out
+        if self.tools is not None:
+            self.tools.flush(out)
         if self.usage:
             out.append(StreamingEvent(StreamingEvent.USAGE, Usage(**self.usage)))
         raw = self.raw_finish
@@ -167,9 +183,21 @@ class StreamDecoder:
                     thought = as_text(thought)
                 if thought:
                     out.append(StreamingEvent(_REASONING, ContentDelta(thought)))
+            get_calls = route.tool_calls
+            if get_calls is not None:
+                items = get_calls(obj)
+                if items:
+                    tools = self.tools or self._start_tools()
+                    if tools is not None:
+                        get_index = route.tool_index
+                        tools.feed(items, get_index(obj) if get_index is not None else None, out)
+            if route.tool_end and self.tools is not None and route.tool_index is not None:
+                self.tools.end(route.tool_index(obj), out)
             finish = route.finish_reason(obj) or route.finish_default
             if finish:
                 self.raw_finish = finish if finish.__class__ is str else str(finish)
+                if self.tools is not None:  # the calls so far are complete (OpenAI-style streams)
+                    self.tools.flush(out)
             for name, getter in route.usage:
                 value = getter(obj)
                 if value.__class__ is int:  # a token count; anything else is not one (or absent)
@@ -184,6 +212,12 @@ class StreamDecoder:
     def _fail(self, error: AiLibError) -> None:
         error.provider = self._provider
         self.error = error
+
+    def _start_tools(self) -> ToolCallAccumulator | None:
+        if self._tool_piece is None:
+            return None
+        self.tools = self._tool_calls(self._tool_piece)
+        return self.tools
 
     def _bad_json(self, data: str) -> None:
         if self._redact is not None:  # redact before cutting: a cut key would no longer match

@@ -643,10 +643,7 @@ def main() -> None:
     quiet_environment()
     guard_network()
     sys.path.insert(0, str(ROOT))
-    if args.overhead:
-        result = overhead(args.overhead)
-    else:
-        result = asyncio.run(run(args))
+    result = overhead(args.overhead) if args.overhead else asyncio.run(run(args))
     print(json.dumps(result), flush=True)
 
 

@@ -297,7 +297,7 @@ class LoopbackServer:
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}/v1"
 
-    def __enter__(self) -> LoopbackServer:  # noqa: PYI034 - a plain class, not subclassed
+    def __enter__(self) -> LoopbackServer:
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError("benchmark server did not start")

@@ -39,7 +39,7 @@ VENV = HERE / ".venv"
 REQUIREMENTS = HERE / "requirements.txt"
 sys.path.insert(0, str(HERE))
 
-import loopback_server as server
+import loopback_server as server  # noqa: E402  (benchmarks/ is a directory of scripts, not a package)
 
 #: Every runtime, in the order of the tables. Floors first: no client library.
 RUNTIMES = ["socket", "httpx", "httpx-aiohttp", "ailib", "ailib-fast", "ai-lib-python", "openai", "litellm"]

@@ -1,7 +1,7 @@
 """The two sides of the contract for one cell.
 
 Request side: what the client put on the wire, compared with the provider's documented
-contract (``contracts/<id>.yaml``): URL, auth placement, required headers, model,
+contract (``evidence/facts/<id>.yaml``): URL, auth placement, required headers, model,
 stream flag, conversation layout, and each parameter under its documented name.
 Response side: what the client reported, compared with what the recorded response
 says when read by :mod:`conformance.oracle`.
@@ -20,6 +20,7 @@ from . import oracle
 from .contract import MISSING, dig
 from .runtimes.base import Outcome
 from .scenarios import Scenario
+from .tool_checks import check_tool_request, check_tool_response, involves_tools
 
 
 def _body(request: Any) -> Any:
@@ -30,6 +31,12 @@ def _body(request: Any) -> Any:
         return json.loads(raw)
     except ValueError:
         return MISSING
+
+
+def request_json(request: Any) -> Any:
+    """The JSON body of a request as sent (None when it has none or it is not JSON)."""
+    body = _body(request)
+    return None if body is MISSING else body
 
 
 def expected_url(contract: dict[str, Any], stream: bool) -> str:
@@ -72,7 +79,7 @@ def check_request(provider: str, scenario: Scenario, contract: dict[str, Any], r
             problems.append(f"{where}: header {name}={headers.get(name.lower())!r}, documented {value!r}")
     body = _body(request)
     if body is MISSING:
-        return problems + [f"{where}: request body is not JSON"]
+        return [*problems, f"{where}: request body is not JSON"]
     if contract.get("model_in", "body") == "body":
         field = contract.get("model_field", "model")
         if dig(body, field) != contract["model"]:
@@ -85,6 +92,8 @@ def check_request(provider: str, scenario: Scenario, contract: dict[str, Any], r
         if not stream and flag not in (MISSING, False, None):
             problems.append(f"{where}: stream flag {stream_field}={flag!r} on a non-stream call")
     problems += _check_conversation(where, family, scenario, body)
+    if involves_tools(scenario):
+        problems += check_tool_request(provider, family, scenario, body)
     fields = contract.get("fields") or {}
     for name in contract.get("required") or []:
         if name in fields and dig(body, fields[name]) is MISSING:
@@ -111,8 +120,13 @@ def _check_parameter(where: str, name: str, value: Any, field: str | None, body:
 
 
 def _check_conversation(where: str, family: str, scenario: Scenario, body: dict[str, Any]) -> list[str]:
-    turns = oracle.conversation(family, body)
     want = list(scenario.messages)
+    if any(role in ("assistant_tool_calls", "tool") for role, _ in want):
+        # tool turns have no plain-text form: tool_checks judges the whole history then
+        want = [(role, text) for role, text in want if role not in ("assistant_tool_calls", "tool")]
+        turns = [t for t in oracle.conversation(family, body) if t[0] in ("system", "user") and t[1]]
+        return [] if turns == want else [f"{where}: text turns on the wire {turns!r:.160} != sent {want!r:.160}"]
+    turns = oracle.conversation(family, body)
     if family == "replicate":
         prompt = dict(turns).get("prompt") or ""
         system = dict(turns).get("system")
@@ -174,6 +188,8 @@ def check_response(
         problems += _check_usage(where, "stats", stats, reading)
         if not (isinstance(stats.get("latency_ms"), float) and stats["latency_ms"] > 0):
             problems.append(f"{where}: stats.latency_ms={stats.get('latency_ms')!r}, expected a positive duration")
+    if involves_tools(scenario):
+        problems += check_tool_response(where, scenario, outcome, reading)
     expect = scenario.expect
     if "finish_reason" in expect:
         got = outcome.finish_reason if not scenario.stream else _finish(outcome)[0]

@@ -1,18 +1,16 @@
-"""The documented wire contracts (``conformance/contracts/<id>.yaml``) and reading dotted paths in JSON."""
+"""The documented wire contracts (the evidence layer's ``facts/<id>.yaml``) and reading dotted paths in JSON."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
+from .evidence.facts import load_facts
 
-@lru_cache(maxsize=1)
+
 def load_contracts() -> dict[str, dict[str, Any]]:
-    """The contracts by provider id, read once per session: the simulator's own loader,
-    so the side that serves a contract and the side that judges by it read it alike."""
-    from .simulator import load_contracts as read
-
-    return read()
+    """The contracts by provider id, read once per session from the evidence layer (the
+    judge's own place; the simulator reads the same files from there)."""
+    return load_facts()
 
 
 def dig(obj: Any, dotted: str) -> Any:

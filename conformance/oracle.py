@@ -48,6 +48,10 @@ class Reading:
     total_tokens: int | None = None
     deltas: list[str] = field(default_factory=list)
     error: Any = None
+    #: tool calls in the answer: [id, name, arguments JSON text], in order
+    tool_calls: list[list[Any]] = field(default_factory=list)
+    #: streams: how many pieces each call's arguments came in
+    tool_pieces: list[int] = field(default_factory=list)
 
     @property
     def finish(self) -> str | None:
@@ -121,18 +125,25 @@ def read_response(family: str, body: Any) -> Reading:
         choice = (body.get("choices") or [{}])[0]
         r.content = _text(choice.get("message"))
         r.raw_finish = choice.get("finish_reason")
+        r.tool_calls = _function_calls((choice.get("message") or {}).get("tool_calls"))
         usage = body.get("usage") or {}
         r.prompt_tokens, r.completion_tokens = usage.get("prompt_tokens"), usage.get("completion_tokens")
         r.total_tokens = usage.get("total_tokens")
     elif family == "anthropic-messages":
         r.content = "".join(b.get("text", "") for b in body.get("content", []) if b.get("type") == "text")
         r.raw_finish = body.get("stop_reason")
+        r.tool_calls = [
+            [b.get("id"), b.get("name"), json.dumps(b.get("input"))]
+            for b in body.get("content", [])
+            if b.get("type") == "tool_use"
+        ]
         usage = body.get("usage") or {}
         r.prompt_tokens, r.completion_tokens = usage.get("input_tokens"), usage.get("output_tokens")
     elif family == "gemini":
         cand = (body.get("candidates") or [{}])[0]
         r.content = "".join(p.get("text", "") for p in cand.get("content", {}).get("parts", []) if not p.get("thought"))
         r.raw_finish = cand.get("finishReason")
+        r.tool_calls = _gemini_calls(cand)
         usage = body.get("usageMetadata") or {}
         r.prompt_tokens, r.completion_tokens = usage.get("promptTokenCount"), usage.get("candidatesTokenCount")
         r.total_tokens = usage.get("totalTokenCount")
@@ -140,6 +151,7 @@ def read_response(family: str, body: Any) -> Reading:
         msg = body.get("message") or {}
         r.content = "".join(b.get("text", "") for b in msg.get("content", []) if b.get("type") == "text")
         r.raw_finish = body.get("finish_reason")
+        r.tool_calls = _function_calls(msg.get("tool_calls"))
         tokens = (body.get("usage") or {}).get("tokens") or {}
         r.prompt_tokens, r.completion_tokens = tokens.get("input_tokens"), tokens.get("output_tokens")
     elif family == "replicate":
@@ -151,10 +163,49 @@ def read_response(family: str, body: Any) -> Reading:
     return r
 
 
+def _function_calls(items: Any) -> list[list[Any]]:
+    """OpenAI / Cohere v2: [{id, type: function, function: {name, arguments (JSON text)}}]."""
+    return [[c.get("id"), c["function"].get("name"), c["function"].get("arguments")] for c in items or []]
+
+
+def _gemini_calls(candidate: dict[str, Any]) -> list[list[Any]]:
+    """Gemini: functionCall parts {name, args object, id?}, each a whole call."""
+    return [
+        [p["functionCall"].get("id"), p["functionCall"].get("name"), json.dumps(p["functionCall"].get("args") or {})]
+        for p in candidate.get("content", {}).get("parts", [])
+        if "functionCall" in p
+    ]
+
+
+class _Calls:
+    """Streamed tool calls put together: by index where the provider numbers them, else a
+    piece with an id starts a call (Mistral) and one without continues the last."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[Any]] = []
+        self.pieces: list[int] = []
+        self.by_index: dict[Any, int] = {}
+
+    def add(self, index: Any, call_id: Any, name: Any, arguments: Any) -> None:
+        if index is not None and index in self.by_index:
+            at = self.by_index[index]
+        elif index is None and call_id is None and self.calls:
+            at = len(self.calls) - 1
+        else:
+            self.calls.append([call_id, name, ""])
+            self.pieces.append(0)
+            at = len(self.calls) - 1
+            if index is not None:
+                self.by_index[index] = at
+        if arguments:
+            self.calls[at][2] += arguments
+            self.pieces[at] += 1
+
+
 def sse_events(text: str) -> list[tuple[str, str]]:
     """(event name, data) pairs of an SSE body: the plain reading of the spec."""
     events, name, data = [], "message", []
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") + [""]:
+    for line in [*text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), ""]:
         if not line:
             if data:
                 events.append((name, "\n".join(data)))
@@ -174,6 +225,7 @@ def sse_events(text: str) -> list[tuple[str, str]]:
 def read_stream(family: str, text: str) -> Reading:
     """Content deltas, finish and usage of a streamed answer."""
     r = Reading()
+    calls = _Calls()
     for name, data in sse_events(text):
         # The terminal event ends the answer; bytes after it are not part of it: OpenAI's
         # "data: [DONE]" (API reference, stream), Anthropic's message_stop (streaming
@@ -211,6 +263,9 @@ def read_stream(family: str, text: str) -> Reading:
                 text_part = _text(delta) if delta is not None else ""
                 if text_part:
                     r.deltas.append(text_part)
+                for c in (delta or {}).get("tool_calls") or []:
+                    fn = c.get("function") or {}
+                    calls.add(c.get("index"), c.get("id"), fn.get("name"), fn.get("arguments"))
                 if choice.get("finish_reason"):
                     r.raw_finish = choice["finish_reason"]
             usage = obj.get("usage") or (obj.get("x_groq") or {}).get("usage")
@@ -223,6 +278,11 @@ def read_stream(family: str, text: str) -> Reading:
                 r.prompt_tokens = obj["message"].get("usage", {}).get("input_tokens")
             elif kind == "content_block_delta" and obj["delta"].get("type") == "text_delta":
                 r.deltas.append(obj["delta"]["text"])
+            elif kind == "content_block_start" and obj["content_block"].get("type") == "tool_use":
+                block = obj["content_block"]
+                calls.add(obj.get("index"), block.get("id"), block.get("name"), None)
+            elif kind == "content_block_delta" and obj["delta"].get("type") == "input_json_delta":
+                calls.add(obj.get("index"), None, None, obj["delta"].get("partial_json"))
             elif kind == "message_delta":
                 r.raw_finish = obj["delta"].get("stop_reason")
                 r.completion_tokens = obj.get("usage", {}).get("output_tokens")
@@ -239,6 +299,8 @@ def read_stream(family: str, text: str) -> Reading:
             for p in cand.get("content", {}).get("parts", []):
                 if p.get("text") and not p.get("thought"):
                     r.deltas.append(p["text"])
+            for call_id, call_name, arguments in _gemini_calls(cand):
+                calls.add(None, call_id if call_id else f"#{len(calls.calls)}", call_name, arguments)
             if cand.get("finishReason"):
                 r.raw_finish = cand["finishReason"]
             usage = obj.get("usageMetadata")
@@ -253,11 +315,19 @@ def read_stream(family: str, text: str) -> Reading:
                 piece = obj["delta"]["message"]["content"].get("text")
                 if piece:
                     r.deltas.append(piece)
+            elif kind in ("tool-call-start", "tool-call-delta"):
+                c = obj["delta"]["message"]["tool_calls"]
+                fn = c.get("function") or {}
+                calls.add(obj.get("index"), c.get("id"), fn.get("name"), fn.get("arguments"))
             elif kind == "message-end":
                 r.raw_finish = obj["delta"].get("finish_reason")
                 tokens = (obj["delta"].get("usage") or {}).get("tokens") or {}
                 r.prompt_tokens, r.completion_tokens = tokens.get("input_tokens"), tokens.get("output_tokens")
     r.content = "".join(r.deltas)
+    r.tool_calls, r.tool_pieces = calls.calls, calls.pieces
+    for call in r.tool_calls:  # Gemini calls without id were told apart by a placeholder
+        if isinstance(call[0], str) and call[0].startswith("#"):
+            call[0] = None
     return r
 
 

@@ -7,9 +7,13 @@ Options (besides pytest-recording's ``--record-mode=none|once|new_episodes|all|r
 
 ``--runtime NAME``       which client is judged (default ``ailib``; see conformance/runtimes)
 ``--live``               record from the real providers with keys from the environment,
-                         instead of from the provider simulator
+                         instead of from the provider simulator (``--live-*`` and
+                         ``--dry-run``: see conformance/live)
 ``--matrix-report DIR``  after the run, write the results and the capability matrix to DIR
 ``--matrix-previous F``  compare with an earlier capability-matrix.json (drift section)
+``--specs DIR``          the providers' API specs (default ../shared/specs when it exists)
+``--observed DIR``       real recorded traffic (default ../shared/realworld when it exists)
+``--spec-lax``           spec checks accept request fields the spec does not name
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from . import live as live_mode
 from .cassettes import (
     CASSETTES_DIR,
     ReadableSerializer,
@@ -37,6 +42,7 @@ from .runner import CellContext, CellResult, planted_key
 from .scenarios import Scenario, load_scenarios, needs_cassette
 
 _RESULTS = pytest.StashKey[list]()
+_EVIDENCE = pytest.StashKey[Any]()
 _RECORDED = pytest.StashKey[dict]()
 
 
@@ -45,11 +51,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--runtime", default="ailib", help="runtime adapter to judge (default: ailib)")
     group.addoption("--live", action="store_true", help="record from the real providers (needs their API keys)")
     group.addoption("--matrix-report", metavar="DIR", help="write results and the capability matrix to DIR")
+    group.addoption("--specs", metavar="DIR", help="providers' API specs to judge by (default: ../shared/specs)")
+    group.addoption("--observed", metavar="DIR", help="real recordings to judge by (default: ../shared/realworld)")
+    group.addoption(
+        "--spec-lax", action="store_true", help="allow request fields the spec does not name (strict by default)"
+    )
     group.addoption(
         "--matrix-previous",
         metavar="JSON",
         help="a previous capability-matrix.json: add what changed since (drift) to the report",
     )
+    live_mode.add_options(group)
 
 
 #: HTTP libraries vcrpy tries to import every time a cassette is entered.
@@ -80,10 +92,48 @@ def _skip_absent_http_libraries() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     _skip_absent_http_libraries()
-    config.addinivalue_line("markers", "conformance_cell(provider, scenario): one cell of the capability matrix")
     config.stash[_RESULTS] = []
     config.stash[_RECORDED] = {}
+    config.stash[_EVIDENCE] = evidence_settings(config)
     config.pluginmanager.register(_ResultsCollector(config.stash[_RESULTS]), "conformance-results")
+    live_mode.configure(config)
+
+
+def evidence_settings(config: pytest.Config) -> Any:
+    """Where this session's specs and recordings are; an option given as an empty string
+    or a missing directory leaves the checks skipped with the reason."""
+    from .evidence.cells import EvidenceSettings
+    from .evidence.observed import DEFAULT_OBSERVED_DIR
+    from .evidence.specs import DEFAULT_SPECS_DIR
+
+    def pick(option: str, default: Path) -> Path | None:
+        given = config.getoption(option)
+        if given is not None:
+            return Path(given) if given else None
+        return default if default.is_dir() else None
+
+    return EvidenceSettings(
+        pick("--specs", DEFAULT_SPECS_DIR),
+        pick("--observed", DEFAULT_OBSERVED_DIR),
+        strict=not config.getoption("--spec-lax"),
+        runtime=config.getoption("--runtime"),
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings = config.stash.get(_EVIDENCE, None)
+    if settings is None:
+        return []
+    lines = [f"evidence: specs {settings.specs_dir or '-'}, observed {settings.observed_dir or '-'}"]
+    return lines + settings.skipped()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    settings = config.stash.get(_EVIDENCE, None)
+    if settings is not None and settings.skipped():
+        terminalreporter.write_sep("-", "evidence checks not run")
+        for line in settings.skipped():
+            terminalreporter.write_line(line)
 
 
 # --- collection --------------------------------------------------------------------
@@ -127,6 +177,11 @@ class _ProvenancePersister:
     def load_cassette(self, cassette_path: str, serializer: Any) -> Any:
         from vcr.persisters.filesystem import FilesystemPersister
 
+        live = live_mode.get(self.config)
+        if live is not None and live.records(Path(cassette_path)):
+            from vcr.cassette import CassetteNotFoundError
+
+            raise CassetteNotFoundError(cassette_path)  # start empty; the old file stays until the new one is saved
         return FilesystemPersister.load_cassette(cassette_path, serializer)
 
     def save_cassette(self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
@@ -134,10 +189,14 @@ class _ProvenancePersister:
 
         import ailib
 
-        live = self.config.getoption("--live")
+        live = live_mode.get(self.config)
+        if live is not None and not live.keeps_recording(Path(cassette_path)):
+            return
         block = provenance_block(
             "live" if live else "simulated", f"{self.config.getoption('--runtime')} {ailib.__version__}"
         )
+        if live is not None:
+            block.update(live.provenance())
         path = Path(cassette_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         ReadableSerializer.provenance = block
@@ -146,10 +205,15 @@ class _ProvenancePersister:
         try:
             # Scrubbed as written: pretty-printing un-escapes JSON, so a key the filters
             # saw only as "\u0073k-..." would otherwise reach the file in clear.
-            path.write_text(scrub_text(serialize(cassette_dict, serializer), secrets), encoding="utf-8")
+            text = scrub_text(serialize(cassette_dict, serializer), secrets)
         finally:
             ReadableSerializer.provenance = None
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")  # an interrupted run leaves no torn cassette
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
         self.config.stash[_RECORDED][str(path.relative_to(CASSETTES_DIR))] = block
+        if live is not None:
+            live.recorded(path, text)
 
 
 @pytest.fixture(scope="module")
@@ -180,13 +244,21 @@ class _Seen(list):
 
 
 @pytest.fixture
-def vcr_config(cell: tuple[str, Scenario], wire: list[Any], record_mode: str) -> dict[str, Any]:
-    provider, _ = cell
+def vcr_config(
+    request: pytest.FixtureRequest, cell: tuple[str, Scenario], wire: list[Any], record_mode: str
+) -> dict[str, Any]:
+    provider, scenario = cell
     config: dict[str, Any] = {
         "decode_compressed_response": True,
         "allow_playback_repeats": False,
         "match_on": ["method", "scheme", "host", "port", "path", "query"],
     }
+    live = live_mode.get(request.config)
+    if live is not None:
+        # replay what this run recorded before an interruption; record the rest without
+        # pytest-recording's "rewrite", which deletes the old cassette before the call is made
+        resumed = live.is_resumed(provider, scenario)
+        config["record_mode"] = record_mode = "none" if resumed else "new_episodes"
     if record_mode == "none":  # replay writes nothing: capture requests, skip scrubbing
         config["before_record_request"] = capture_requests(wire)
         return config
@@ -259,30 +331,35 @@ def cell_context(
     import httpx
 
     provider, scenario = cell
-    live = request.config.getoption("--live")
+    live = live_mode.get(request.config)
     key = planted_key(provider)
-    from ailib import manifest as manifests
-
-    manifest = manifests.load(provider)
-    if live and manifest.chat_supported:
-        env = [n for n in manifest.env_vars() if os.environ.get(n)]
-        if not env:
-            pytest.skip(f"--live: set {manifest.env_vars()[0]} to record {provider}")
-        key = os.environ[env[0]]
+    factory = None
+    if live is not None:
+        key, factory = live.enter_cell(request, provider, scenario)
     from .contract import load_contracts
 
     for name, value in ((load_contracts().get(provider) or {}).get("variables") or {}).items():
         if not (live and os.environ.get(name)):
             request.getfixturevalue("monkeypatch").setenv(name, value)
-    if simulator is not None:
+    if factory is None and simulator is not None:
         factory = simulator_client_factory(simulator.port, scenario.fault)
-    else:
+    elif factory is None:
         from ailib.client import default_ssl_context
 
-        factory = lambda: httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())
+        def factory():
+            return httpx.AsyncClient(timeout=httpx.Timeout(60.0), verify=default_ssl_context())
+
     wire.clear()  # loading the cassette ran its recorded requests through the filter too
+    replaying = record_mode == "none" or (live is not None and live.is_resumed(provider, scenario))
     return CellContext(
-        runtime=runtime, http_client=factory, seen=wire, cassette=vcr, replaying=record_mode == "none", api_key=key
+        runtime=runtime,
+        http_client=factory,
+        seen=wire,
+        cassette=vcr,
+        replaying=replaying,
+        api_key=key,
+        recording_source="live" if live is not None else "simulated",
+        evidence=request.config.stash[_EVIDENCE],
     )
 
 
@@ -308,6 +385,16 @@ class _ResultsCollector:
                 self.cells.append(json.loads(value))
 
 
+def _self_test(config: pytest.Config) -> dict[str, Any] | None:
+    """The mutation self-test's kill rate, for the matrix page (run when the report is written)."""
+    settings = config.stash[_EVIDENCE]
+    if settings.spec_skip or settings.observed_skip:
+        return None
+    from .evidence.mutations import run_catalogue
+
+    return run_catalogue(settings).summary()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     recorded = config.stash[_RECORDED]
@@ -322,4 +409,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             config.getoption("--runtime"),
             config.stash[_RESULTS],
             previous=config.getoption("--matrix-previous"),
+            evidence=config.stash[_EVIDENCE],
+            self_test=_self_test(config),
         )

@@ -14,7 +14,13 @@ from .runner import cassette_path
 from .scenarios import load_scenarios
 
 
-def results_document(runtime: str, runtime_version: str, cells: list[dict[str, Any]]) -> dict[str, Any]:
+def results_document(
+    runtime: str,
+    runtime_version: str,
+    cells: list[dict[str, Any]],
+    evidence: Any = None,
+    self_test: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     providers = []
     for pid in manifests.available():
         m = manifests.load(pid)
@@ -48,6 +54,12 @@ def results_document(runtime: str, runtime_version: str, cells: list[dict[str, A
     scenarios = [{"id": s.id, "title": s.title, "group": s.group, "capability": s.capability} for s in load_scenarios()]
     order = {(c["provider"], c["scenario"]): c for c in cells}
     ordered = [order[(p["id"], s["id"])] for p in providers for s in scenarios if (p["id"], s["id"]) in order]
+    facts: list[dict[str, Any]] = []
+    if evidence is not None:
+        from .evidence.provider_facts import all_provider_facts
+
+        loaded = [manifests.load(pid) for pid in manifests.available()]
+        facts = all_provider_facts(loaded, evidence.spec_judge, evidence.observed_dir)
     return {
         "format": 1,
         "runtime": runtime,
@@ -56,15 +68,24 @@ def results_document(runtime: str, runtime_version: str, cells: list[dict[str, A
         "scenarios": scenarios,
         "providers": providers,
         "cells": ordered,
+        "provider_facts": facts,
+        "self_test": self_test,
     }
 
 
-def write_results(out_dir: Path, runtime_name: str, cells: list[dict[str, Any]], previous: str | None = None) -> Path:
+def write_results(
+    out_dir: Path,
+    runtime_name: str,
+    cells: list[dict[str, Any]],
+    previous: str | None = None,
+    evidence: Any = None,
+    self_test: dict[str, Any] | None = None,
+) -> Path:
     """Write ``results/<runtime>.json`` and build the matrix next to it."""
     from .runtimes import get_runtime
 
     runtime = get_runtime(runtime_name)
-    doc = results_document(runtime.name, runtime.version, cells)
+    doc = results_document(runtime.name, runtime.version, cells, evidence, self_test)
     target = out_dir if runtime_name == "ailib" else out_dir / runtime_name
     results_file = out_dir / "results" / f"{runtime_name}.json"
     results_file.parent.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,16 @@ from ailib.manifest import Manifest
 from . import checks
 from .cassettes import CASSETTES_DIR, PLANTED_MARKER, ReadableSerializer, read_provenance
 from .contract import load_contracts
+from .evidence.cells import EvidenceSettings, cell_level, unsupported_level
 from .runtimes.base import Call, ErrorInfo, Outcome, Runtime
-from .scenarios import REFUSED_WHEN_UNSUPPORTED, Scenario, load_scenarios, needs_cassette, undocumented
+from .scenarios import (
+    EVIDENCE_CALL,
+    REFUSED_WHEN_UNSUPPORTED,
+    Scenario,
+    load_scenarios,
+    needs_cassette,
+    undocumented,
+)
 
 
 def planted_key(provider: str) -> str:
@@ -36,6 +44,8 @@ class CellResult:
     response_fields: list[str] | None = None
     problems: list[str] = field(default_factory=list)
     reported_status: str | None = None  # what the results file says, when it differs from ``status``
+    evidence_level: str | None = None  # spec-checked | observed | documented | assumed
+    evidence_link: str | None = None  # the spec location, recording file or document it rests on
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -71,6 +81,9 @@ class CellContext:
     replaying: bool
     api_key: str
     max_retries: int = 0
+    #: what a cassette recorded in this test will say it came from (``simulated`` / ``live``)
+    recording_source: str = "simulated"
+    evidence: EvidenceSettings | None = None
 
 
 def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
@@ -83,6 +96,11 @@ def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
             result.status, result.detail = "not_applicable", manifest.chat_reason
             return result
         return _fail(result, [blocked])  # the same detail in every cell of the provider: the report groups it
+    if scenario.call == EVIDENCE_CALL:
+        if not manifest.chat_supported:
+            result.status, result.detail = "not_applicable", manifest.chat_reason
+            return result
+        return _evidence_cell(provider, scenario, manifest, ctx, result)
     call = _call(provider, scenario, manifest, ctx)
     if not manifest.chat_supported:
         outcome = run_runtime(ctx.runtime, call)
@@ -96,6 +114,10 @@ def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
     if reason:
         result.status, result.detail = "unsupported", reason
         return result
+    lacking = runtime_lacks(ctx.runtime, scenario)
+    if lacking:  # nothing to judge: neither a call nor a refusal can go through this runtime
+        result.status, result.detail = "unsupported", lacking
+        return result
     if not needs_cassette(manifest, scenario):
         return _unsupported(provider, scenario, manifest, ctx, call, result)
     path = cassette_path(provider, scenario.id)
@@ -103,6 +125,20 @@ def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
         return _fail(result, [f"{provider}/{scenario.id}: missing cassette {path.relative_to(CASSETTES_DIR.parent)}"])
     outcome = run_runtime(ctx.runtime, call)
     return _judge(provider, scenario, manifest, ctx, call, outcome, result, path)
+
+
+def _evidence_cell(
+    provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext, result: CellResult
+) -> CellResult:
+    from .evidence.cells import judge
+
+    settings = ctx.evidence or EvidenceSettings(None, None)
+    verdict = judge(provider, scenario.id, manifest, settings, CASSETTES_DIR)
+    result.status, result.detail = verdict.status, verdict.detail
+    result.evidence_level, result.evidence_link = verdict.level, verdict.link
+    if verdict.status == "fail":
+        return _fail(result, verdict.problems)
+    return result
 
 
 def runtime_blocked(runtime: Runtime, provider: str) -> str | None:
@@ -114,11 +150,22 @@ def runtime_blocked(runtime: Runtime, provider: str) -> str | None:
     ):
         try:
             reason = check()
-        except Exception as exc:  # noqa: BLE001 (a broken adapter is reported like a missing runtime)
+        except Exception as exc:
             reason = f"{type(exc).__name__} while checking: {exc}"
         if reason:
             return f"not run: runtime {name} {what}: {reason}"
     return None
+
+
+def runtime_lacks(runtime: Runtime, scenario: Scenario) -> str | None:
+    """Why ``runtime`` has no API for what ``scenario`` needs (e.g. tools), or None. Optional
+    in the Runtime protocol: ``lacks(scenario) -> str | None``."""
+    lacks = getattr(runtime, "lacks", None)
+    if lacks is None:
+        return None
+    reason = lacks(scenario)
+    name = getattr(runtime, "name", type(runtime).__name__)
+    return f"not judged with runtime {name}: {reason}" if reason else None
 
 
 _LOOP: asyncio.AbstractEventLoop | None = None
@@ -137,7 +184,7 @@ def run_runtime(runtime: Runtime, call: Call) -> Outcome:
     """``runtime.run(call)``; an exception escaping it (adapters must not raise) becomes the outcome's error."""
     try:
         return run_async(runtime.run(call))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         name = getattr(runtime, "name", type(runtime).__name__)
         return Outcome(
             error=ErrorInfo(
@@ -164,6 +211,9 @@ def _call(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContex
         via=scenario.via,
         http_client=ctx.http_client,
         max_retries=scenario.max_retries,
+        tools=list(scenario.tools),
+        tool_choice=scenario.tool_choice,
+        response_format=scenario.response_format,
     )
 
 
@@ -172,6 +222,7 @@ def _unsupported(
 ) -> CellResult:
     reason = manifest.capability(scenario.capability or "").reason
     result.status, result.detail = "unsupported", reason
+    result.evidence_level, result.evidence_link = unsupported_level(provider, scenario.capability or "")
     if scenario.capability not in REFUSED_WHEN_UNSUPPORTED:
         return result
     outcome = run_runtime(ctx.runtime, call)
@@ -213,7 +264,7 @@ def _judge(
 ) -> CellResult:
     contract = load_contracts().get(provider)
     if contract is None or "no_chat" in contract:
-        return _fail(result, [f"{provider}: no documented contract in conformance/contracts/{provider}.yaml"])
+        return _fail(result, [f"{provider}: no documented contract in conformance/evidence/facts/{provider}.yaml"])
     if outcome.rejected is not None:
         result.outcome = "rejected" if scenario.group == "parameters" else None
         return _fail(
@@ -235,6 +286,12 @@ def _judge(
         )
         result.detail = f"{provider} documents no finish reason for truncation: finish_reason not checked"
     problems = checks.check_request(provider, scenario, contract, ctx.seen[0], ctx.api_key)
+    spec_problems = None
+    if ctx.evidence is not None:
+        spec_problems = ctx.evidence.spec_judge.check_request(
+            provider, manifest.family, scenario.id, checks.request_json(ctx.seen[0])
+        )
+        problems += spec_problems or []
     if scenario.group == "parameters":
         result.outcome = "dropped" if any(" dropped:" in p for p in problems) else "honoured"
     cassette = ctx.cassette
@@ -267,8 +324,15 @@ def _judge(
         if "same_text_as" in scenario.expect:
             problems += _same_text(provider, scenario, family, outcome)
     result.response_fields = _response_fields(body, scenario.stream)
-    provenance = read_provenance(path) if path.is_file() else None
-    result.evidence = (provenance or {}).get("source")
+    if ctx.evidence is not None:
+        result.evidence_level, result.evidence_link = cell_level(
+            provider, scenario, ctx.evidence, manifest.family, spec_problems is not None
+        )
+    if not ctx.replaying and getattr(cassette, "dirty", False):  # recorded now: saved only after the test
+        result.evidence = ctx.recording_source
+    else:
+        provenance = read_provenance(path) if path.is_file() else None
+        result.evidence = (provenance or {}).get("source")
     error = outcome.error
     if problems and error is not None and error.error_class is None and not any(error.message in p for p in problems):
         # an unclassified error (often an exception inside the runtime): say what it was

@@ -11,7 +11,24 @@ from ailib.manifest import Manifest
 
 SCENARIOS_FILE = Path(__file__).resolve().parent / "scenarios.yaml"
 #: Capabilities a client must refuse before sending when a manifest declares them unsupported.
-REFUSED_WHEN_UNSUPPORTED = {"system_messages", "multi_turn", "temperature", "top_p", "max_tokens", "stop", "streaming"}
+#: Cells judged from evidence (specs, real recordings) instead of a cassette of their own.
+EVIDENCE_CALL = "evidence"
+REFUSED_WHEN_UNSUPPORTED = {
+    "system_messages",
+    "multi_turn",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "streaming",
+    "tools",
+    "tool_choice_auto",
+    "tool_choice_none",
+    "tool_choice_required",
+    "tool_choice_named",
+    "structured_output",
+    "json_mode",
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +45,11 @@ class Scenario:
     fault: str | None = None
     max_retries: int = 0
     documented: str | None = None
+    #: tools offered: (name, description, JSON Schema of the arguments)
+    tools: tuple[tuple[str, str, dict[str, Any]], ...] = ()
+    tool_choice: str | None = None
+    #: {"name", "schema"} for structured output, {"json_mode": True} for JSON mode
+    response_format: dict[str, Any] | None = None
 
     @property
     def stream(self) -> bool:
@@ -40,8 +62,11 @@ def load_scenarios(path: Path = SCENARIOS_FILE) -> tuple[Scenario, ...]:
 
     data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     out = []
+    table = data.get("tools") or {}
     for raw in data["scenarios"]:
         messages = tuple((role, text) for turn in raw["messages"] for role, text in turn.items())
+        tools = tuple((name, table[name]["description"], table[name]["parameters"]) for name in raw.get("tools") or [])
+        response_format = raw.get("response_format") or ({"json_mode": True} if raw.get("json_mode") else None)
         out.append(
             Scenario(
                 id=raw["id"],
@@ -56,6 +81,9 @@ def load_scenarios(path: Path = SCENARIOS_FILE) -> tuple[Scenario, ...]:
                 fault=raw.get("fault"),
                 max_retries=raw.get("max_retries", 0),
                 documented=raw.get("documented"),
+                tools=tools,
+                tool_choice=raw.get("tool_choice"),
+                response_format=response_format,
             )
         )
     return tuple(out)
@@ -78,7 +106,7 @@ def needs_cassette(manifest: Manifest, scenario: Scenario) -> bool:
     capability, and documents what the scenario checks."""
     from .contract import load_contracts
 
-    if not manifest.chat_supported:
+    if not manifest.chat_supported or scenario.call == EVIDENCE_CALL:
         return False
     if undocumented(scenario, load_contracts().get(manifest.id)):
         return False

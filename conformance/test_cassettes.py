@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ailib import manifest as manifests
 from conformance.cassettes import CASSETTES_DIR, read_provenance, scan_for_secrets
 from conformance.scenarios import load_scenarios, needs_cassette
@@ -54,11 +56,7 @@ def test_replay_is_offline(offline: None, record_mode: str) -> None:
     reached = []
     guard = network.make_network_guard(lambda sock, address: reached.append(address), allowed_hosts=list(LOOPBACK))
     inet = type("InetSocket", (), {"family": socket.AF_INET})()  # stands in for a socket: nothing is opened
-    try:
+    with pytest.raises(RuntimeError, match="Network is disabled"):
         guard(inet, ("192.0.2.1", 443))
-    except RuntimeError as exc:
-        assert "Network is disabled" in str(exc)
-    else:
-        raise AssertionError("a remote address got through the guard")
     guard(inet, ("127.0.0.1", 8080))
     assert reached == [("127.0.0.1", 8080)]

@@ -15,3 +15,10 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:  # type: ignore[no-untyped-def]
+    """Lines a test wants in the CI output whatever the verbosity (the mutation self-test's
+    kill rate), printed outside pytest's output capture."""
+    for line in getattr(config, "ailib_summary_lines", []):
+        terminalreporter.write_line(line)

@@ -22,6 +22,7 @@ from ..errors import (
     AiLibError,
     ConfigurationError,
     ManifestError,
+    OutputJSONError,
     ParameterError,
     StreamProtocolError,
     UnsupportedError,
@@ -29,7 +30,8 @@ from ..errors import (
 from ..manifest import Manifest
 from ..paths import PathConflict, set_path
 from ..stream import StreamDecoder, as_text
-from ..types import ChatResponse, Message, MessageRole, Usage
+from ..tools import PieceReader, ToolCallAccumulator, calls_of
+from ..types import ChatResponse, Message, MessageRole, ResponseFormat, Tool, ToolCall, Usage
 
 
 @dataclass(slots=True)
@@ -38,6 +40,10 @@ class ChatRequest:
 
     messages: list[Message]
     parameters: dict[str, Any] = field(default_factory=dict)
+    tools: list[Tool] = field(default_factory=list)
+    #: "auto" | "none" | "required" | a tool's name
+    tool_choice: str | None = None
+    response_format: ResponseFormat | None = None
 
 
 _NUMBER = (int, float)
@@ -131,6 +137,12 @@ class Codec:
     """Encode a :class:`ChatRequest` for one provider and decode its answers."""
 
     family = ""
+    #: How one tool call looks in this family (see :mod:`ailib.tools`); None: no tool calls.
+    tool_piece: PieceReader | None = None
+    #: puts streamed tool-call pieces together (a family may bring a faster one for its shape)
+    tool_calls: type[ToolCallAccumulator] = ToolCallAccumulator
+    #: a tool result names its call by id (Gemini's calls may have none: it matches by position)
+    tool_ids_required = True
     #: Removes the API key from provider text before it goes into an error; set by the Transport.
     redact: Callable[[str], str] = staticmethod(_unchanged)
 
@@ -142,7 +154,12 @@ class Codec:
         endpoint = manifest.endpoint
         self._query = dict(endpoint.get("query") or {})
         self._stream_query = {**self._query, **(endpoint.get("stream_query") or {})}
-        self._roles = {MessageRole.SYSTEM: "system", MessageRole.USER: "user", MessageRole.ASSISTANT: "assistant"}
+        self._roles = {
+            MessageRole.SYSTEM: "system",
+            MessageRole.USER: "user",
+            MessageRole.ASSISTANT: "assistant",
+            MessageRole.TOOL: "tool",
+        }
         for role, name in (manifest.request.get("roles") or {}).items():
             self._roles[MessageRole(role)] = name
         self._check_urls()
@@ -226,6 +243,7 @@ class Codec:
             if spec.get("model_field"):
                 set_path(body, spec["model_field"], self.model)
             self.encode_messages(request.messages, body)
+            self._encode_tools(request, body)
             body.update(spec.get("body_extras") or {})
             params = {**(spec.get("defaults") or {}), **request.parameters}
             for name, value in params.items():
@@ -247,11 +265,17 @@ class Codec:
         if not messages:
             raise ParameterError("the conversation is empty: add a message with .user(...)", provider=self.provider)
         caps = self.manifest.capability
+        tool_turns = False
         for message in messages:
             if not isinstance(message, Message) or not isinstance(message.content, str):
                 raise ParameterError(
                     f"messages must be Message objects with text content, got {message!r:.80}", provider=self.provider
                 )
+            if message.role is MessageRole.TOOL or message.tool_calls:
+                tool_turns = True
+                self._check_tool_turn(message)
+        if tool_turns:
+            self.require("tools", "tool calls and tool results in the history")
         if any(m.role is MessageRole.SYSTEM for m in messages) and not caps("system_messages").supported:
             raise UnsupportedError(
                 f"{self.provider} does not support system messages: {caps('system_messages').reason}",
@@ -267,8 +291,90 @@ class Codec:
                 "the conversation has only system messages: add a user message", provider=self.provider
             )
 
+    def _check_tool_turn(self, message: Message) -> None:
+        if message.role is MessageRole.TOOL and not isinstance(message.tool_call_id, str) and self.tool_ids_required:
+            raise ParameterError(
+                f"a tool message needs the id of the call it answers (Message.tool(call.id, ...)), "
+                f"got {message.tool_call_id!r:.40}",
+                provider=self.provider,
+            )
+        for call in message.tool_calls:
+            if not isinstance(call, ToolCall) or not isinstance(call.name, str):
+                raise ParameterError(
+                    f"Message.assistant(tool_calls=...) takes ToolCall objects with a name, got {call!r:.80}",
+                    provider=self.provider,
+                )
+
+    def require(self, capability: str, what: str) -> None:
+        """Refuse before sending what the manifest declares unsupported, with its reason."""
+        declared = self.manifest.capability(capability)
+        if not declared.supported:
+            raise UnsupportedError(
+                f"{self.provider} does not support {what}: {declared.reason}", provider=self.provider
+            )
+
     def encode_messages(self, messages: list[Message], body: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    # --- tools and structured output ------------------------------------------------
+    def _encode_tools(self, request: ChatRequest, body: dict[str, Any]) -> None:
+        tools, choice, wanted = request.tools, request.tool_choice, request.response_format
+        if tools:
+            self.require("tools", "tools")
+            names = [t.name for t in tools]
+            if len(set(names)) != len(names):
+                raise ParameterError(f"tool names must be unique, got {names}", provider=self.provider)
+            self.encode_tool_list(tools, body)
+        if choice is not None:
+            self.encode_tool_choice(self._choice_value(choice, tools), choice, body)
+        if wanted is not None:
+            if wanted.json_schema is None:
+                self.require("json_mode", "JSON mode")
+            else:
+                self.require("structured_output", "structured output with a JSON schema")
+            self.encode_response_format(wanted, body)
+
+    def _choice_value(self, choice: str, tools: list[Tool]) -> Any:
+        """What the provider's field takes for ``choice``, per the manifest's ``tools.choice``."""
+        if not isinstance(choice, str) or not choice:
+            raise ParameterError(f"tool_choice must be a string, got {choice!r:.40}", provider=self.provider)
+        if not tools:
+            raise ParameterError(f"tool_choice({choice!r}) needs .tools([...])", provider=self.provider)
+        word = choice if choice in ("auto", "none", "required") else "named"
+        if word == "named" and choice not in {t.name for t in tools}:
+            raise ParameterError(
+                f"tool_choice {choice!r} is neither auto, none, required nor one of the tools "
+                f"({', '.join(t.name for t in tools)})",
+                provider=self.provider,
+            )
+        self.require(f"tool_choice_{word}", f"tool_choice {word!r}")
+        return self.manifest.tool_choices[word]
+
+    def encode_tool_list(self, tools: list[Tool], body: dict[str, Any]) -> None:
+        raise UnsupportedError(f"{self.provider}: the {self.family} codec has no tools", provider=self.provider)
+
+    def encode_tool_choice(self, value: Any, choice: str, body: dict[str, Any]) -> None:
+        """``value`` is the manifest's word for ``choice`` (``True`` for a tool name)."""
+        raise UnsupportedError(f"{self.provider}: the {self.family} codec has no tool_choice", provider=self.provider)
+
+    def encode_response_format(self, wanted: ResponseFormat, body: dict[str, Any]) -> None:
+        raise UnsupportedError(
+            f"{self.provider}: the {self.family} codec has no structured output", provider=self.provider
+        )
+
+    def structured(self, response: ChatResponse, wanted: ResponseFormat) -> None:
+        """Fill ``response.parsed``: the answer text is the JSON (families that answer otherwise override)."""
+        response.parsed = self.parse_json(response.content)
+
+    def parse_json(self, text: str) -> Any:
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise OutputJSONError(
+                f"{self.provider}: structured output is not valid JSON ({exc}): {self.redact(text)[:80]!r}",
+                raw_text=text,
+                provider=self.provider,
+            ) from None
 
     # --- responses ----------------------------------------------------------------
     def parse_response(self, data: Any) -> ChatResponse:
@@ -286,19 +392,24 @@ class Codec:
         raw = extract.finish_reason(data)
         if extract.error(data):
             raise self.error(data, 200)
-        if content is None and raw is None:
+        reasoning = extract.reasoning(data)
+        tool_calls = (
+            calls_of(extract.tool_calls(data), self.tool_piece)
+            if extract.tool_calls is not None and self.tool_piece is not None
+            else []
+        )
+        if content is None and raw is None and not tool_calls:
             # No answer at all: an error object in the provider's error shape (or the usual
             # top-level "error"), else nothing this client can read.
             if isinstance(self.manifest.error_message(data), str) or data.get("error"):
                 raise self.error(data, 200)
-            if extract.reasoning(data) is None:
+            if reasoning is None:
                 snippet = self.redact(json.dumps(data, ensure_ascii=False))[:120]
                 raise StreamProtocolError(
                     f"answer has no content, finish reason or error: {snippet}",
                     provider=self.provider,
                     status_code=200,
                 )
-        reasoning = extract.reasoning(data)
         if raw is not None and not isinstance(raw, str):
             raw = str(raw)  # malformed, but still the provider's word: kept raw, normalised to "other"
         usage = {name: value for name, getter in extract.usage if (value := getter(data)).__class__ is int}
@@ -310,6 +421,7 @@ class Codec:
             reasoning=as_text(reasoning) if reasoning else None,
             model=extract.model(data) or self.model,
             raw=data,
+            tool_calls=tool_calls,
         )
 
     def normalise_finish(self, raw: str | None) -> str | None:
@@ -329,4 +441,6 @@ class Codec:
     def stream_decoder(
         self, loads: Callable[[Any], Any] = json.loads, max_event_size: int | None = None
     ) -> StreamDecoder:
-        return StreamDecoder(self.manifest, self.error, loads, self.redact, max_event_size)
+        return StreamDecoder(
+            self.manifest, self.error, loads, self.redact, self.tool_piece, self.tool_calls, max_event_size
+        )

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import drift, html, json_report, markdown, model
+from . import drift, facts_page, html, json_report, markdown, model
 from .model import Matrix
 
 MARKDOWN_NAME = "capability-matrix.md"
 JSON_NAME = "capability-matrix.json"
 HTML_NAME = "capability-matrix.html"
 SCHEMA_NAME = "capability-matrix.schema.json"
+FACTS_MARKDOWN_NAME = "provider-facts.md"
+FACTS_HTML_NAME = "provider-facts.html"
 
 
 def build(
@@ -41,6 +43,9 @@ def build(
         out / HTML_NAME: html.render(matrix, changes),
         out / "schema" / SCHEMA_NAME: schema_text(),
     }
+    if matrix.provider_facts:
+        outputs[out / FACTS_MARKDOWN_NAME] = facts_page.render_markdown(matrix)
+        outputs[out / FACTS_HTML_NAME] = facts_page.render_html(matrix)
     for path, text in outputs.items():
         path.write_text(text, encoding="utf-8", newline="\n")
     return list(outputs)

@@ -69,7 +69,7 @@ def compare(matrices: Sequence[Matrix]) -> Comparison:
     providers = sorted({p.id for m in matrices for p in m.providers})
     notes: list[Note] = []
     for provider in providers:
-        for label, m in zip(labels, matrices):
+        for label, m in zip(labels, matrices, strict=True):
             found = [p for p in m.providers if p.id == provider]
             if not found or not found[0].chat:
                 continue
@@ -93,7 +93,7 @@ def render_markdown(comparison: Comparison) -> str:
         "Results: "
         + "; ".join(
             f"{md_text(label)} generated at {md_text(m.generated_at)}"
-            for label, m in zip(comparison.runtimes, comparison.matrices)
+            for label, m in zip(comparison.runtimes, comparison.matrices, strict=True)
         )
         + "."
     )
@@ -142,7 +142,7 @@ def render_html(comparison: Comparison) -> str:
         '<p class="generated">Results: '
         + "; ".join(
             f"{esc(label)} generated at {esc(m.generated_at)}"
-            for label, m in zip(comparison.runtimes, comparison.matrices)
+            for label, m in zip(comparison.runtimes, comparison.matrices, strict=True)
         )
         + ".</p>"
     )

@@ -180,6 +180,7 @@ SCRIPT = """
     field(dl, "Outcome", td.getAttribute("data-outcome"));
     field(dl, "Declared", td.getAttribute("data-declared"));
     field(dl, "Evidence", td.getAttribute("data-evidence"));
+    field(dl, "Rests on", td.getAttribute("data-rests-on"));
     field(dl, "Provider evidence", row.getAttribute("data-evidence"));
     field(dl, "Response fields", td.getAttribute("data-fields"));
     field(dl, "Flags", td.getAttribute("data-flag-labels"));
@@ -277,6 +278,14 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
         f" — {len(matrix.providers)} providers ({len(no_chat)} without a chat API), {len(matrix.scenarios)} scenarios.</p>"
     )
     add(f'<p class="definition">Definition: {esc(APPLICABLE_DEFINITION)}.</p>')
+    levels = matrix.evidence_counts()
+    add(
+        '<p class="levels" id="evidence-levels">Verdicts rest on: '
+        + ", ".join(f"{n} {esc(level)}" for level, n in levels.items())
+        + ' (<a href="#rests-on">per provider</a>; facts: <a href="provider-facts.html">provider facts</a>).</p>'
+    )
+    if matrix.self_test is not None:
+        add(f'<p class="self-test" id="self-test">{esc(wording.self_test_line(dict(matrix.self_test)))}</p>')
 
     add('<div class="controls">')
     family_options = "".join(f'<option value="{esc(f)}">{esc(f)}</option>' for f in matrix.families())
@@ -298,6 +307,7 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
             f'{"#e06c00" if flag == FLAG_DECLARED_BUT_FAILING else "#1a66d2"}">&nbsp;</span>'
             f"{esc(wording.FLAG_LABELS[flag])}</li>"
         )
+    add(f'<li><span class="swatch">{esc(wording.LIVE_MARK)}</span>{esc(wording.LIVE_MARK_LABEL)}</li>')
     add("</ul>")
     add("</div>")
     add(
@@ -375,6 +385,8 @@ def _row(matrix: Matrix, provider: Provider, starts: set[str]) -> str:
 
 def _cell(provider: Provider, cell: Cell, scenario: Scenario, group_start: bool) -> str:
     classes = ["cell", f"s-{cell.status}", *(f"flag-{f}" for f in cell.flags)]
+    if cell.evidence == "live":
+        classes.append("ev-live")
     if group_start:
         classes.append("group-start")
     attrs = [
@@ -393,11 +405,14 @@ def _cell(provider: Provider, cell: Cell, scenario: Scenario, group_start: bool)
         attrs.append(f'data-declared="{"yes" if cell.declared else "no"}{capability}"')
     if cell.status not in ("not_run", "not_applicable"):
         attrs.append(f'data-evidence="{esc(wording.CELL_EVIDENCE[cell.evidence])}"')
+    if cell.evidence_level:
+        rests = wording.LEVEL_LABELS[cell.evidence_level] + (f" — {cell.evidence_link}" if cell.evidence_link else "")
+        attrs.append(f'data-level="{esc(cell.evidence_level)}" data-rests-on="{esc(rests)}"')
     if cell.response_fields is not None:
         attrs.append(f'data-fields="{esc(", ".join(cell.response_fields) or "(none)")}"')
     if cell.flags:
         attrs.append(f'data-flag-labels="{esc(", ".join(wording.FLAG_LABELS[f] for f in cell.flags))}"')
-    return f"<td {' '.join(attrs)}>{wording.HTML_SYMBOLS[cell.status]}</td>"
+    return f"<td {' '.join(attrs)}>{esc(wording.cell_symbol(cell, wording.HTML_SYMBOLS))}</td>"
 
 
 def _cell_items(matrix: Matrix, cells: Iterable[Cell], table_id: str) -> str:
@@ -444,6 +459,18 @@ def _sections(matrix: Matrix, no_chat: list[Provider]) -> str:
             f"<tr><td>{link(p.docs_url, p.id)}</td><td>{esc(p.name)}</td><td>{esc(p.family)}</td>"
             f"<td>{esc(p.status or '—')}</td><td>{ratio}</td><td>{esc(evidence)}</td></tr>"
         )
+    out.append("</tbody></table>")
+
+    out.append('<h2 id="rests-on">What the verdicts rest on</h2>')
+    out.append(
+        '<table class="plain" id="evidence-level-table"><thead><tr><th>Provider</th>'
+        + "".join(f"<th>{esc(level)}</th>" for level in wording.LEVEL_LABELS)
+        + "</tr></thead><tbody>"
+    )
+    for p in matrix.providers:
+        if p.chat:
+            counts = matrix.evidence_counts(matrix.row(p))
+            out.append(f"<tr><td>{esc(p.id)}</td>" + "".join(f"<td>{n}</td>" for n in counts.values()) + "</tr>")
     out.append("</tbody></table>")
 
     if no_chat:

@@ -30,6 +30,7 @@ def to_dict(matrix: Matrix, changes: Changes | None = None) -> dict[str, Any]:
         "definitions": {
             "applicable": APPLICABLE_DEFINITION,
             "statuses": dict(wording.LABELS),
+            "evidence_levels": dict(wording.LEVEL_LABELS),
             "flags": dict(wording.FLAG_LABELS),
             "error_handling_groups": [g for g in GROUPS if g in ERROR_HANDLING_GROUPS],
         },
@@ -39,7 +40,9 @@ def to_dict(matrix: Matrix, changes: Changes | None = None) -> dict[str, Any]:
             "providers_without_chat": sum(1 for p in matrix.providers if not p.chat),
             "scenarios": len(matrix.scenarios),
             "flags": {flag: len(matrix.flagged(flag)) for flag in FLAGS},
+            "evidence_levels": matrix.evidence_counts(),
         },
+        "self_test": None if matrix.self_test is None else dict(matrix.self_test),
         "groups": [
             {
                 "id": group,
@@ -77,6 +80,7 @@ def to_dict(matrix: Matrix, changes: Changes | None = None) -> dict[str, Any]:
                     "description": wording.provider_evidence(p.evidence),
                 },
                 "summary": _summary(matrix.provider_summary(p)),
+                "evidence_levels": matrix.evidence_counts(matrix.row(p)),
                 "flags": {flag: [c.scenario for c in matrix.row(p) if flag in c.flags] for flag in FLAGS},
             }
             for p in matrix.providers
@@ -106,6 +110,8 @@ def _cell(cell: Cell) -> dict[str, Any]:
         "detail": cell.detail,
         "response_fields": None if cell.response_fields is None else list(cell.response_fields),
         "flags": list(cell.flags),
+        "evidence_level": cell.evidence_level,
+        "evidence_link": cell.evidence_link,
     }
 
 

@@ -73,6 +73,16 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
     counts = ", ".join(f"{wording.SYMBOLS[s]} {n} {wording.LABELS[s]}" for s, n in summary.counts.items())
     add(f"All cells: {counts}.")
     add("")
+    levels = matrix.evidence_counts()
+    add(
+        "Verdicts rest on: "
+        + ", ".join(f"{n} {md_text(wording.LEVEL_LABELS[level])}" for level, n in levels.items())
+        + " (see *What the verdicts rest on*)."
+    )
+    add("")
+    if matrix.self_test is not None:
+        add(md_text(wording.self_test_line(dict(matrix.self_test))))
+        add("")
 
     add("## Legend")
     add("")
@@ -82,6 +92,7 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
         "Evidence: _simulated_ results were recorded against the provider simulator, which serves the "
         "provider's documented wire contract; no request reached the provider. _live_ results were "
         "recorded against the provider's API."
+        f" In the matrix, {wording.LIVE_MARK} after a symbol: {wording.LIVE_MARK_LABEL}."
     )
     add("")
 
@@ -99,7 +110,7 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
     headers = ["Provider", *(md_text(s.id) for s in matrix.scenarios), "Passed"]
     rows = []
     for provider in matrix.providers:
-        cells = [wording.SYMBOLS[c.status] for c in matrix.row(provider)]
+        cells = [wording.cell_symbol(c, wording.SYMBOLS) for c in matrix.row(provider)]
         passed = matrix.provider_summary(provider).ratio() if provider.chat else "not applicable"
         rows.append([md_text(provider.id), *cells, passed])
     add(table(rows, headers, colalign=["left", *(["center"] * len(matrix.scenarios)), "right"]))
@@ -141,6 +152,22 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
             ["Provider", "Name", "Family", "Status", "Evidence"],
         )
     )
+    add("")
+
+    add("## What the verdicts rest on")
+    add("")
+    add(
+        "Each judged cell carries the evidence its verdict rests on (the cell detail links it): the provider's "
+        "own spec, its real recorded traffic, its documentation only (the simulator serves what the docs say), "
+        "or nothing (assumed). The provider-facts page (`provider-facts.md`) lists the facts themselves."
+    )
+    add("")
+    level_rows = []
+    for p in matrix.providers:
+        if p.chat:
+            counts_ = matrix.evidence_counts(matrix.row(p))
+            level_rows.append([md_text(p.id), *(str(n) for n in counts_.values())])
+    add(table(level_rows, ["Provider", *wording.LEVEL_LABELS], colalign=["left", "right", "right", "right", "right"]))
     add("")
 
     if no_chat:

@@ -22,7 +22,18 @@ from pathlib import Path
 from typing import Any
 
 #: Column groups in display order. ``errors`` and ``faults`` are the error-handling columns.
-GROUPS: tuple[str, ...] = ("chat", "parameters", "streaming", "stats", "errors", "faults")
+GROUPS: tuple[str, ...] = (
+    "chat",
+    "parameters",
+    "streaming",
+    "stats",
+    "tools",
+    "structured",
+    "errors",
+    "faults",
+    "spec",
+    "observed",
+)
 ERROR_HANDLING_GROUPS: frozenset[str] = frozenset({"errors", "faults"})
 
 #: Cell statuses the plugin writes, plus ``not_run`` for a provider x scenario pair with no cell.
@@ -44,6 +55,10 @@ FLAG_WORKS_BUT_NOT_DECLARED = "works_but_not_declared"
 FLAGS: tuple[str, ...] = (FLAG_DECLARED_BUT_FAILING, FLAG_WORKS_BUT_NOT_DECLARED)
 
 RESULTS_FORMAT = 1
+
+#: What a verdict rests on, strongest first: the provider's own spec, real recorded traffic,
+#: documentation only (simulated from it), or nothing (assumed).
+EVIDENCE_LEVELS: tuple[str, ...] = ("spec-checked", "observed", "documented", "assumed")
 
 
 class ResultsError(ValueError):
@@ -96,6 +111,8 @@ class Cell:
     outcome: str | None = None
     detail: str | None = None
     response_fields: tuple[str, ...] | None = None
+    evidence_level: str | None = None
+    evidence_link: str | None = None
 
     @property
     def applicable(self) -> bool:
@@ -154,6 +171,8 @@ class Matrix:
     providers: tuple[Provider, ...]
     cells: Mapping[tuple[str, str], Cell] = field(repr=False)
     source: str | None = None
+    provider_facts: tuple[Mapping[str, Any], ...] = ()
+    self_test: Mapping[str, Any] | None = None
 
     @property
     def runtime_label(self) -> str:
@@ -196,6 +215,11 @@ class Matrix:
 
     def flagged(self, flag: str) -> list[Cell]:
         return [c for c in self.all_cells() if flag in c.flags]
+
+    def evidence_counts(self, cells: Iterable[Cell] | None = None) -> dict[str, int]:
+        """How many judged cells rest on each evidence level (cells without a level: not counted)."""
+        counter = Counter(c.evidence_level for c in (self.all_cells() if cells is None else cells))
+        return {level: counter.get(level, 0) for level in EVIDENCE_LEVELS}
 
     def families(self) -> list[str]:
         return sorted({p.family for p in self.providers})
@@ -276,6 +300,8 @@ def from_dict(data: Any, source: str | None = None) -> Matrix:
             outcome=raw["outcome"],
             detail=raw["detail"],
             response_fields=None if fields is None else tuple(sorted(set(fields))),
+            evidence_level=raw.get("evidence_level"),
+            evidence_link=raw.get("evidence_link"),
         )
 
     # Fill the gaps so every consumer can index the full grid. A provider without chat
@@ -296,6 +322,8 @@ def from_dict(data: Any, source: str | None = None) -> Matrix:
         providers=tuple(providers),
         cells=cells,
         source=source,
+        provider_facts=tuple(data.get("provider_facts") or ()),
+        self_test=data.get("self_test"),
     )
 
 

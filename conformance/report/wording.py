@@ -7,6 +7,8 @@ never read as if the real provider had been called.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .model import Cell, Evidence, Provider, Scenario
 
 #: Markdown symbols (GitHub renders the emoji). The HTML page uses :data:`HTML_SYMBOLS`
@@ -41,8 +43,19 @@ GROUP_TITLES: dict[str, str] = {
     "parameters": "Parameters",
     "streaming": "Streaming",
     "stats": "Usage stats",
+    "tools": "Tools",
+    "structured": "Structured output",
     "errors": "Error handling: errors",
     "faults": "Error handling: faults",
+    "spec": "Provider spec",
+    "observed": "Real traffic",
+}
+#: The evidence levels, as a reader should understand them.
+LEVEL_LABELS: dict[str, str] = {
+    "spec-checked": "spec-checked (validated against the provider's own machine-readable spec)",
+    "observed": "observed (the provider's real recorded traffic shows it)",
+    "documented": "simulated from documentation (the simulator serves what the docs say)",
+    "assumed": "assumed (no source cited)",
 }
 CELL_EVIDENCE: dict[str | None, str] = {
     "simulated": "simulated (recorded against the provider simulator)",
@@ -51,6 +64,15 @@ CELL_EVIDENCE: dict[str | None, str] = {
 }
 #: Evidence in lists and tables, where the legend explains the words.
 SHORT_EVIDENCE: dict[str | None, str] = {"simulated": "simulated", "live": "live", None: "no recording"}
+#: Beside a cell's symbol in the matrix grid when its recording came from the provider's API:
+#: a live cell must be told apart from a simulated one at a glance, not only in its detail.
+LIVE_MARK = "ᴸ"
+LIVE_MARK_LABEL = "recorded live against the provider's API (unmarked cells: against the simulator)"
+
+
+def cell_symbol(cell: Cell, symbols: dict[str, str]) -> str:
+    """The grid symbol of a cell, with :data:`LIVE_MARK` when its evidence is live."""
+    return symbols[cell.status] + (LIVE_MARK if cell.evidence == "live" else "")
 
 
 def group_title(group: str) -> str:
@@ -97,6 +119,11 @@ def cell_title(cell: Cell, scenario: Scenario, provider: Provider) -> str:
         lines.append(f"manifest declares {scenario.capability or 'it'}: {'yes' if cell.declared else 'no'}")
     if cell.status not in ("not_run", "not_applicable"):
         lines.append(f"evidence: {CELL_EVIDENCE[cell.evidence]}")
+    if cell.evidence_level:
+        lines.append(
+            f"rests on: {LEVEL_LABELS[cell.evidence_level]}"
+            + (f" — {cell.evidence_link}" if cell.evidence_link else "")
+        )
     for flag in cell.flags:
         lines.append(f"flag: {FLAG_LABELS[flag]}")
     return "\n".join(lines)
@@ -110,3 +137,12 @@ def _dates(dates: tuple[str, ...]) -> str:
     if len(dates) <= 3:
         return ", ".join(dates)
     return f"{dates[0]} … {dates[-1]} ({len(dates)} dates)"
+
+
+def self_test_line(self_test: dict[str, Any]) -> str:
+    """The mutation self-test's result in one sentence (Markdown and HTML say the same)."""
+    survivors = ", ".join(self_test["survivors"])
+    return (
+        f"Mutation self-test: {self_test['killed']} of {self_test['mutations']} single-fact mutations killed "
+        f"({self_test['kill_rate']:.0%})" + (f"; survivors: {survivors}" if survivors else "") + "."
+    )

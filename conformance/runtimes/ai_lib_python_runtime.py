@@ -45,7 +45,6 @@ from .base import Call, ErrorInfo, Outcome, apply_call
 from .support import environ, foreign_error, installed_version, where_in
 
 DISTRIBUTION = "ai-lib-python"
-PINNED = "1.2.0"
 _INSTALL = "pip install 'ailib[runtimes]'"
 
 #: where in ai-lib-python an exception was raised -> what it was doing
@@ -120,8 +119,14 @@ class AiLibPythonRuntime:
     def unavailable(self) -> str | None:
         try:
             import ai_lib_python  # noqa: F401
-        except Exception as exc:  # ImportError, or a broken install  # noqa: BLE001
+        except Exception as exc:  # ImportError, or a broken install
             return f"{DISTRIBUTION} cannot be imported ({type(exc).__name__}: {exc}); install it with {_INSTALL}"
+        return None
+
+    def lacks(self, scenario: Any) -> str | None:
+        """Structured output has no API in this runtime: those scenarios are not judged."""
+        if scenario.response_format is not None:
+            return f"{DISTRIBUTION} 1.2.0's ChatRequestBuilder has no response-format or JSON-mode method"
         return None
 
     def supports(self, provider: str) -> str | None:
@@ -133,7 +138,7 @@ class AiLibPythonRuntime:
 
         try:
             ProtocolManifest.model_validate(to_protocol(manifests.load(provider)))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return f"{DISTRIBUTION} cannot load the AI-Protocol manifest generated for {provider}: {type(exc).__name__}: {exc}"
         return None
 
@@ -167,7 +172,8 @@ class AiLibPythonRuntime:
                 builder.with_retry(RetryConfig(max_retries=call.max_retries))
             client = await builder.build()
             doing = "building the request"
-            chat = apply_call(client.chat(), call, Message)
+            chat = apply_call(client.chat(), call, Message, _turn)
+            _apply_tools(chat, call)
             if call.mode == "stream":
                 doing = "streaming"
                 return await self._stream(chat)
@@ -175,6 +181,7 @@ class AiLibPythonRuntime:
             with _recorded_backoff(call.waits):
                 response, stats = await chat.execute_with_stats()
             return Outcome(
+                tool_calls=[(c.id, c.function_name, c.arguments) for c in response.tool_calls or []],
                 content=response.content,
                 finish_reason=response.finish_reason,
                 raw_finish_reason=response.finish_reason,
@@ -188,7 +195,7 @@ class AiLibPythonRuntime:
             )
         except AiLibError as exc:
             return Outcome(error=_error(exc, _phase(exc, doing)))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return Outcome(error=foreign_error(DISTRIBUTION, exc, _phase(exc, doing), "ai_lib_python"))
         finally:
             if client is not None:
@@ -199,6 +206,7 @@ class AiLibPythonRuntime:
 
         outcome = Outcome()
         events = stats = None
+        calls: dict[str, list[Any]] = {}
         try:
             events, stats = await chat.stream_with_stats()
             async for event in events:
@@ -206,6 +214,20 @@ class AiLibPythonRuntime:
                     outcome.events.append(("content", event.as_content_delta.content))
                 elif event.is_thinking_delta:
                     outcome.events.append(("reasoning", event.as_thinking_delta.thinking))
+                elif event.is_tool_call_started:
+                    started = event.as_tool_call_started
+                    calls[started.tool_call_id] = [started.tool_call_id, started.tool_name, ""]
+                    outcome.events.append(
+                        ("tool_call_delta", (started.index, started.tool_call_id, started.tool_name, ""))
+                    )
+                elif event.is_partial_tool_call:
+                    piece = event.as_partial_tool_call
+                    calls.setdefault(piece.tool_call_id, [piece.tool_call_id, None, ""])[2] += piece.arguments
+                    outcome.events.append(("tool_call_delta", (piece.index, None, None, piece.arguments)))
+                elif event.is_tool_call_ended:
+                    ended = calls.pop(event.as_tool_call_ended.tool_call_id, None)
+                    if ended is not None:  # the runtime's pieces of this call, as it reported them
+                        outcome.events.append(("tool_call", (ended[0], ended[1], _arguments(ended[2]))))
                 elif event.is_metadata:
                     meta = event.as_metadata
                     if meta.usage is not None:
@@ -233,7 +255,7 @@ class AiLibPythonRuntime:
                     break
         except AiLibError as exc:
             outcome.error = _error(exc, _phase(exc, "reading the stream"))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             outcome.error = foreign_error(DISTRIBUTION, exc, _phase(exc, "reading the stream"), "ai_lib_python")
         finally:
             aclose = getattr(events, "aclose", None)
@@ -243,6 +265,44 @@ class AiLibPythonRuntime:
         if stats is not None:
             outcome.stats = {"time_to_first_token_ms": stats.time_to_first_token_ms, "latency_ms": stats.latency_ms}
         return outcome
+
+
+def _turn(role: str, value: Any) -> Any:
+    """A history turn as ai-lib-python spells it: the model's calls are ``tool_use`` content
+    blocks of an assistant message, a tool's result is ``Message.tool(id, content)``."""
+    from ai_lib_python import Message
+    from ai_lib_python.types.message import ContentBlock, MessageRole
+
+    if role == "assistant_tool_calls":
+        blocks = [ContentBlock.tool_use(c["id"], c["name"], c["arguments"]) for c in value]
+        return Message(role=MessageRole.ASSISTANT, content=blocks)
+    if role == "tool":
+        return Message.tool(value["id"], value["content"])
+    return getattr(Message, role)(value)
+
+
+def _apply_tools(chat: Any, call: Call) -> None:
+    """Tools and tool_choice through ai-lib-python's builder (``ToolDefinition.from_function``,
+    ``ToolChoice`` for auto / none / required, a tool's name as a plain string)."""
+    from ai_lib_python.types.tool import ToolChoice, ToolDefinition
+
+    if call.tools:
+        chat.tools(
+            [
+                ToolDefinition.from_function(name=name, description=description, parameters=schema)
+                for name, description, schema in call.tools
+            ]
+        )
+    if call.tool_choice is not None:
+        words = {"auto": ToolChoice.AUTO, "none": ToolChoice.NONE, "required": ToolChoice.REQUIRED}
+        chat.tool_choice(words.get(call.tool_choice, call.tool_choice))
+
+
+def _arguments(text: str) -> Any:
+    try:
+        return json.loads(text) if text.strip() else {}
+    except ValueError:
+        return text
 
 
 def _error(exc: Any, doing: str) -> ErrorInfo:

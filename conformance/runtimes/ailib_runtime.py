@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ailib
-from ailib import AiClient, Message, RetryPolicy
+from ailib import AiClient, Message, RetryPolicy, Tool
 from ailib.errors import AiLibError, UnsupportedError
 
 from .base import Call, ErrorInfo, Outcome, apply_call, with_http_client
@@ -27,6 +27,27 @@ async def guide_example(model_id: str, api_key: str, http_client: object) -> tup
     client = await AiClient.create(model_id, api_key=api_key, http_client=http_client, max_retries=0)
     response = await client.chat().user("Which provider am I talking to?").execute()
     return response.content, response.finish_reason
+
+
+def apply_tools(builder: ailib.chat.ChatRequestBuilder, call: Call) -> None:
+    """Tools, tool_choice and structured output of a call, through the builder."""
+    if call.tools:
+        builder.tools([Tool(name, description, schema) for name, description, schema in call.tools])
+    if call.tool_choice is not None:
+        builder.tool_choice(call.tool_choice)
+    wanted = call.response_format
+    if wanted and wanted.get("json_mode"):
+        builder.json_mode()
+    elif wanted:
+        builder.response_format(json_schema=wanted["schema"], name=wanted["name"])
+
+
+def _arguments(call: ailib.ToolCall) -> object:
+    """The call's arguments as a dict, or its raw text where they are not a JSON object."""
+    try:
+        return call.arguments
+    except ValueError:
+        return call.raw_arguments
 
 
 class AilibRuntime:
@@ -57,11 +78,14 @@ class AilibRuntime:
 
             client.retry_policy = RetryPolicy(max_retries=call.max_retries, sleep=fake_sleep, random=lambda: 0.5)
             builder = apply_call(client.chat(), call, Message)
+            apply_tools(builder, call)
             if call.mode == "stream":
                 return await self._stream(builder)
             response, stats = await builder.execute_with_stats()
             usage = response.usage
             return Outcome(
+                tool_calls=[(c.id, c.name, _arguments(c)) for c in response.tool_calls],
+                parsed=response.parsed,
                 content=response.content,
                 finish_reason=response.finish_reason,
                 raw_finish_reason=response.raw_finish_reason,
@@ -105,6 +129,12 @@ class AilibRuntime:
                     )
                 elif event.is_finish:
                     outcome.events.append(("finish", (event.as_finish.reason, event.raw_reason)))
+                elif event.is_tool_call_delta:
+                    d = event.as_tool_call_delta
+                    outcome.events.append(("tool_call_delta", (d.index, d.id, d.name, d.arguments)))
+                elif event.is_tool_call:
+                    c = event.as_tool_call
+                    outcome.events.append(("tool_call", (c.id, c.name, _arguments(c))))
         except AiLibError as exc:
             outcome.error = _error(exc)
         outcome.content = "".join(v for k, v in outcome.events if k == "content")

@@ -29,6 +29,11 @@ class Call:
     max_retries: int = 0
     #: filled by the adapter with each back-off wait (seconds) instead of sleeping, where it can
     waits: list[float] = field(default_factory=list)
+    #: tools offered: (name, description, JSON Schema); tool_choice; response_format
+    #: ({"name", "schema"} or {"json_mode": True})
+    tools: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    tool_choice: str | None = None
+    response_format: dict[str, Any] | None = None
 
 
 @dataclass
@@ -49,10 +54,16 @@ class Outcome:
     finish_reason: str | None = None
     raw_finish_reason: str | None = None
     usage: dict[str, int | None] | None = None
-    events: list[tuple[str, Any]] = field(default_factory=list)  # ("content"|"reasoning"|"usage"|"finish", value)
+    #: ("content"|"reasoning"|"usage"|"finish", value), ("tool_call_delta", (index, id, name, fragment)),
+    #: ("tool_call", (id, name, arguments dict or raw text))
+    events: list[tuple[str, Any]] = field(default_factory=list)
     stats: dict[str, Any] | None = None
     error: ErrorInfo | None = None
     rejected: str | None = None  # refused before sending, with the runtime's reason
+    #: the answer's tool calls: (id, name, arguments as a dict, or the raw text when not JSON)
+    tool_calls: list[tuple[Any, Any, Any]] | None = None
+    #: structured output parsed by the runtime
+    parsed: Any = None
 
 
 class Runtime(Protocol):
@@ -69,17 +80,30 @@ class Runtime(Protocol):
         """Run one call. Never raises for provider or caller errors: they go in ``Outcome``."""
 
 
-def apply_call(chat: Any, call: Call, message: Any) -> Any:
+def apply_call(chat: Any, call: Call, message: Any, turn: Callable[[str, Any], Any] | None = None) -> Any:
     """Put a call's conversation and parameters on an AI-Lib chat builder (the API that
-    ailib and ai-lib-python share); ``message`` is the runtime's ``Message`` class."""
+    ailib and ai-lib-python share); ``message`` is the runtime's ``Message`` class, ``turn``
+    builds a history turn where the runtime spells tool turns its own way."""
     if call.via == "messages":
-        chat.messages([getattr(message, role)(text) for role, text in call.messages])
+        make = turn or (lambda role, value: _message(message, role, value))
+        chat.messages([make(role, value) for role, value in call.messages])
     else:
         for role, text in call.messages:
             getattr(chat, role)(text)
     for name, value in call.parameters.items():
         getattr(chat, name)(value)
     return chat
+
+
+def _message(message: Any, role: str, value: Any) -> Any:
+    """One history turn: text roles, the model's tool calls, or a tool's result."""
+    if role == "assistant_tool_calls":
+        from ailib import ToolCall
+
+        return message.assistant(tool_calls=[ToolCall(c["id"], c["name"], c["arguments"]) for c in value])
+    if role == "tool":
+        return message.tool(value["id"], value["content"])
+    return getattr(message, role)(value)
 
 
 async def with_http_client(call: Call, run: Callable[[Call, httpx.AsyncClient], Awaitable[Outcome]]) -> Outcome:

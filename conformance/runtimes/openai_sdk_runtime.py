@@ -41,6 +41,7 @@ waits are computed by the SDK (``_calculate_retry_timeout``) and recorded instea
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -141,8 +142,9 @@ def request_arguments(manifest: Any, call: Call) -> dict[str, Any]:
     roles = request.get("roles") or {}
     kwargs: dict[str, Any] = {
         "model": call.model,
-        "messages": [{"role": roles.get(role, role), "content": text} for role, text in call.messages],
+        "messages": [_message(roles, role, value) for role, value in call.messages],
     }
+    _tool_arguments(manifest, call, kwargs)
     extra: dict[str, Any] = {}
     values = {**(request.get("defaults") or {}), **call.parameters}
     for name, value in values.items():
@@ -170,6 +172,54 @@ def request_arguments(manifest: Any, call: Call) -> dict[str, Any]:
     return kwargs
 
 
+def _message(roles: dict[str, str], role: str, value: Any) -> dict[str, Any]:
+    """One history turn in the SDK's ChatCompletionMessageParam form."""
+    if role == "assistant_tool_calls":
+        calls = [
+            {
+                "id": c["id"],
+                "type": "function",
+                "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])},
+            }
+            for c in value
+        ]
+        return {"role": roles.get("assistant", "assistant"), "content": None, "tool_calls": calls}
+    if role == "tool":
+        return {"role": "tool", "tool_call_id": value["id"], "content": value["content"]}
+    return {"role": roles.get(role, role), "content": value}
+
+
+def _tool_arguments(manifest: Any, call: Call, kwargs: dict[str, Any]) -> None:
+    """tools / tool_choice / response_format as the SDK takes them; tool_choice words are the
+    manifest's (as parameter names are), since the SDK knows only OpenAI's."""
+    if call.tools:
+        kwargs["tools"] = [
+            {"type": "function", "function": {"name": name, "description": description, "parameters": schema}}
+            for name, description, schema in call.tools
+        ]
+    choice = call.tool_choice
+    if choice is not None:
+        words = manifest.tool_choices
+        if choice in ("auto", "none", "required"):
+            kwargs["tool_choice"] = words.get(choice, choice)
+        else:
+            kwargs["tool_choice"] = {"type": "function", "function": {"name": choice}}
+    wanted = call.response_format
+    if wanted and wanted.get("json_mode"):
+        kwargs["response_format"] = {"type": "json_object"}
+    elif wanted:
+        spec = {"name": wanted["name"], "schema": wanted["schema"], "strict": True}
+        kwargs["response_format"] = {"type": "json_schema", "json_schema": spec}
+
+
+def _arguments(text: Any) -> Any:
+    """A call's arguments as a dict, or the raw text where they are not JSON (the SDK keeps text)."""
+    try:
+        return json.loads(text) if text and text.strip() else {}
+    except (TypeError, ValueError):
+        return text
+
+
 def _dump(usage: Any) -> dict[str, Any] | None:
     if usage is None:
         return None
@@ -190,7 +240,7 @@ class OpenAISdkRuntime:
     def unavailable(self) -> str | None:
         try:
             import openai  # noqa: F401
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return f"the openai SDK cannot be imported ({type(exc).__name__}: {exc}); install it with {_INSTALL}"
         return None
 
@@ -243,8 +293,12 @@ class OpenAISdkRuntime:
             doing = "reading the response"
             choice = completion.choices[0]
             finish = choice.finish_reason
+            calls = choice.message.tool_calls or []
+            content = choice.message.content
             return Outcome(
-                content=choice.message.content,
+                tool_calls=[(c.id, c.function.name, _arguments(c.function.arguments)) for c in calls],
+                parsed=_arguments(content) if call.response_format and content else None,
+                content=content,
                 finish_reason=finish,
                 raw_finish_reason=finish,
                 usage=_dump(completion.usage),
@@ -252,13 +306,16 @@ class OpenAISdkRuntime:
             )
         except openai.OpenAIError as exc:
             return Outcome(error=_error(exc, doing))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return Outcome(error=foreign_error("openai SDK", exc, doing, "openai"))
 
     async def _stream(self, client: Any, kwargs: dict[str, Any]) -> Outcome:
         import openai
+        from openai.lib.streaming.chat import ChatCompletionStreamState
 
         outcome = Outcome()
+        # the SDK's own accumulation of streamed tool calls (what its .stream() helper uses)
+        state = ChatCompletionStreamState(input_tools=kwargs["tools"]) if "tools" in kwargs else None
         try:
             stream = await client.chat.completions.create(**kwargs)
             async for chunk in stream:
@@ -269,18 +326,36 @@ class OpenAISdkRuntime:
                     delta = choice.delta
                     if delta is not None and delta.content:
                         outcome.events.append(("content", delta.content))
+                    for piece in (delta.tool_calls or []) if delta is not None else []:
+                        fn = piece.function
+                        outcome.events.append(
+                            ("tool_call_delta", (piece.index, piece.id, fn and fn.name, (fn and fn.arguments) or ""))
+                        )
                     finish = choice.finish_reason if choice.finish_reason is not None else finish
                 # one chunk has no order of its own: its usage is put before its finish reason
                 if chunk.usage is not None:
                     outcome.events.append(("usage", _dump(chunk.usage)))
+                if state is not None:
+                    state.handle_chunk(chunk)
                 if finish is not None:
+                    if state is not None:
+                        outcome.events += _completed_calls(state, outcome.events)
                     outcome.events.append(("finish", (finish, finish)))
         except openai.OpenAIError as exc:
             outcome.error = _error(exc, "reading the stream")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             outcome.error = foreign_error("openai SDK", exc, "reading the stream", "openai")
         outcome.content = "".join(v for k, v in outcome.events if k == "content")
         return outcome
+
+
+def _completed_calls(state: Any, events: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """At a finish reason: the calls the SDK's stream state has put together that were not
+    reported yet (the SDK has no "tool call complete" event of its own)."""
+    done = sum(1 for k, _ in events if k == "tool_call")
+    choices = state.current_completion_snapshot.choices
+    calls = (choices[0].message.tool_calls or []) if choices else []
+    return [("tool_call", (c.id, c.function.name, _arguments(c.function.arguments))) for c in calls[done:]]
 
 
 def _error(exc: Any, doing: str) -> ErrorInfo:

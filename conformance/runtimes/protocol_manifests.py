@@ -121,7 +121,7 @@ def _usage_object(usage: dict[str, Any] | None) -> str | None:
     if not parents:
         return None
     common: list[str] = []
-    for parts in zip(*parents):
+    for parts in zip(*parents, strict=False):  # prefixes of unequal length
         if len(set(parts)) != 1:
             break
         common.append(parts[0])

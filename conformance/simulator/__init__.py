@@ -2,7 +2,7 @@
 the providers document it, so conformance cassettes can be recorded without a network.
 
 It deliberately does not import ``ailib``: it is the other side of the contract. What it
-knows per provider comes from ``conformance/contracts/<id>.yaml``.
+knows per provider comes from ``conformance/evidence/facts/<id>.yaml``.
 
     from conformance.simulator import load_contracts, respond, SimRequest, SimulatorServer, FAULTS
 

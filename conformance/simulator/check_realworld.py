@@ -130,7 +130,7 @@ def stream_shape(text: str) -> dict[str, Any]:
     events = parse_sse(text)
     kinds = [event_kind(e) for e in events]
     paths: dict[str, set[str]] = {}
-    for event, kind in zip(events, kinds):
+    for event, kind in zip(events, kinds, strict=True):
         try:
             obj = json.loads(event["data"])
         except ValueError:

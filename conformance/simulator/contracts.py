@@ -4,38 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import yaml
-
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
-
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser where PyYAML has it
-
-
-def load_contracts(directory: str | Path | None = None) -> dict[str, dict[str, Any]]:
-    """Every contract in ``conformance/contracts/*.yaml`` (or ``directory``), by provider id.
-
-    A file holds ``{<id>: {family: ..., url: ...}}``; a flat file (``family`` at the top,
-    optional ``id``) is accepted too and named after the file. Contracts with ``no_chat``
-    are returned like the others; :func:`respond` just never serves them.
-    """
-    directory = Path(directory) if directory is not None else CONTRACTS_DIR
-    contracts: dict[str, dict[str, Any]] = {}
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-        if not isinstance(data, dict):
-            continue
-        if "family" in data or "no_chat" in data or "url" in data:
-            contracts[str(data.get("id") or path.stem)] = data
-            continue
-        for cid, contract in data.items():
-            if isinstance(contract, dict):
-                contracts[str(cid)] = contract
-    return contracts
+# The facts the simulator serves live with the judge, in the evidence layer: the simulator
+# reads them, it does not own them.
+from ..evidence.facts import FACTS_DIR as CONTRACTS_DIR  # noqa: F401
+from ..evidence.facts import load_facts as load_contracts  # noqa: F401
 
 
 def _variable_values(contract: dict[str, Any]) -> dict[str, str]:

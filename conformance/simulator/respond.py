@@ -13,6 +13,7 @@ from .families import FAMILIES, Exchange, Family
 from .families.replicate import Replicate
 from .faults import ERROR_FAULTS, HTML_502, REDIRECT_TARGET, check_fault
 from .streams import render, to_chunks
+from .tools import plan_calls, read_offer, structured_answer, tool_response
 
 
 def _no_contract(request: SimRequest, why: str) -> SimResponse:
@@ -162,6 +163,12 @@ def respond(contracts: dict[str, dict[str, Any]], request: SimRequest, fault: st
         max_tokens=family.max_tokens(ex),
         reasoning="reasoning_content" in ex.quirks and family.name == "openai-chat",
     )
+    offer = read_offer(family.name, ex.body)
+    planned = plan_calls(offer)
+    if planned and not ex.fault:
+        return tool_response(family, ex, ans, planned)
+    if offer.structured is not None and not offer.tools:
+        ans = structured_answer(ans, offer.structured)
     if not ex.stream:
         return family.complete(ex, ans)
     if getattr(family, "two_step_stream", False):

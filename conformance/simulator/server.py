@@ -2,7 +2,9 @@
 
 Clients connect to 127.0.0.1 but keep the provider's URL and ``Host`` header, so the server
 rebuilds ``https://<Host><path>`` and answers it with :func:`respond`. The fault comes from
-the ``x-ailib-sim-fault`` request header. Streams are written one chunk at a time with
+the ``x-ailib-sim-fault`` request header, or else from faults planned for a host
+(:meth:`SimulatorServer.plan_faults`: a client that sends no such header, as in a rehearsed
+live run, can still be answered with a 429 first). Streams are written one chunk at a time with
 chunked transfer encoding and a flush after each chunk."""
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .core import SimRequest, SimResponse
-from .faults import FAULT_HEADER
+from .faults import FAULT_HEADER, check_fault
 from .respond import respond
 
 
@@ -54,10 +56,11 @@ class _Handler(BaseHTTPRequestHandler):
         host = headers.get("host") or f"127.0.0.1:{self.server.server_address[1]}"
         request = SimRequest(self.command, f"https://{host}{self.path}", headers, body)
         try:
-            response = respond(self.server.contracts, request, fault=headers.get(FAULT_HEADER))
+            fault = headers.get(FAULT_HEADER) or self.server.planned_fault(host)
+            response = respond(self.server.contracts, request, fault=fault)
         except ValueError as exc:  # unknown fault name: a harness bug, say so plainly
             response = SimResponse(400, {"content-type": "text/plain; charset=utf-8"}, [f"simulator: {exc}\n".encode()])
-        except Exception:  # noqa: BLE001  # pragma: no cover - a simulator bug; show it instead of hanging the client
+        except Exception:  # pragma: no cover - a simulator bug; show it instead of hanging the client
             text = "simulator error:\n" + traceback.format_exc()
             response = SimResponse(500, {"content-type": "text/plain; charset=utf-8"}, [text.encode()])
         self.server.log.append((request, response))
@@ -102,6 +105,15 @@ class _Server(ThreadingHTTPServer):
     chunk_delay: float
     verbose: bool
     log: deque[tuple[SimRequest, SimResponse]]
+    planned: dict[str, deque[str]]
+    planned_lock: threading.Lock
+
+    def planned_fault(self, host: str) -> str | None:
+        """The next fault planned for ``host`` (port ignored), consumed; None when none is left."""
+        name = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host.lower()
+        with self.planned_lock:
+            queue = self.planned.get(name)
+            return queue.popleft() if queue else None
 
 
 class SimulatorServer:
@@ -119,6 +131,16 @@ class SimulatorServer:
         self.log_size = log_size
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._planned: dict[str, deque[str]] = {}
+        self._planned_lock = threading.Lock()
+
+    def plan_faults(self, host: str, *faults: str) -> None:
+        """Answer the next requests to ``host`` with ``faults`` (fault names, in order), then
+        normally again: for clients that cannot send the fault header."""
+        for fault in faults:
+            check_fault(fault)  # an unknown name is a bug in the caller: fail here, not mid-run
+        with self._planned_lock:
+            self._planned.setdefault(host.lower(), deque()).extend(faults)
 
     @property
     def port(self) -> int:
@@ -147,6 +169,8 @@ class SimulatorServer:
         server.chunk_delay = self.chunk_delay
         server.verbose = self.verbose
         server.log = deque(maxlen=self.log_size)
+        server.planned = self._planned
+        server.planned_lock = self._planned_lock
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="provider-simulator", daemon=True
@@ -164,7 +188,7 @@ class SimulatorServer:
         self._server = None
         self._thread = None
 
-    def __enter__(self) -> SimulatorServer:  # noqa: PYI034
+    def __enter__(self) -> SimulatorServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -7,11 +7,11 @@ import dataclasses
 
 from .answer import LONG_DELTA, Answer
 from .core import Event, comment
+from .families.base import Exchange, Family, StreamPlan
 from .faults import AFTER_END
 
 #: stream_trickle: how many leading bytes of the stream are written one at a time.
 TRICKLE_BYTES = 200
-from .families.base import Exchange, Family, StreamPlan
 
 
 def plan_for(fault: str | None) -> StreamPlan:
@@ -28,7 +28,7 @@ def plan_for(fault: str | None) -> StreamPlan:
 
 def with_long_delta(ans: Answer) -> Answer:
     """stream_long_event: a 1 MiB delta right after the first word."""
-    ans.deltas = ans.deltas[:1] + [LONG_DELTA] + ans.deltas[1:]
+    ans.deltas = [*ans.deltas[:1], LONG_DELTA, *ans.deltas[1:]]
     return ans
 
 

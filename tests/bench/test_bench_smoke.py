@@ -33,7 +33,7 @@ def bench():
     return loopback_server, bench_worker
 
 
-@pytest.fixture()
+@pytest.fixture
 def server(bench):
     loopback_server, _ = bench
     with loopback_server.LoopbackServer(ttl=60, prerender=(N,)) as srv:
@@ -84,3 +84,21 @@ async def test_harness_runtime_collects_every_delta(bench, server, runtime):
         await rt.close()
     assert {k: result[k] for k in ("deltas", "chars", "crc32")} == loopback_server.expected(N)
     assert requests["requests"] > 0 and requests["errors"] == 0 and requests["wrong"] == 0
+
+
+def test_tool_stream_benchmark_reads_every_fragment():
+    """benchmarks/tool_stream.py checks each run (one call, every fragment, the text joined):
+    a small run of every family and level must pass those checks and give a ratio."""
+    spec = importlib.util.spec_from_file_location("tool_stream", BENCHMARKS / "tool_stream.py")
+    assert spec is not None and spec.loader is not None
+    tool_stream = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool_stream)
+    rows = tool_stream.measure(200, 1)
+    assert {(r["family"], r["level"]) for r in rows} == {
+        (family, level)
+        for family in ("openai-chat", "anthropic-messages", "cohere-v2")
+        for level in ("json.loads only", "decoder", "client")
+    }
+    assert all(r["ratio"] > 0 for r in rows)
+    with pytest.raises(AssertionError, match="tool stream read wrong"):
+        tool_stream._check([], 3, True)

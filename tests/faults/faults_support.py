@@ -123,7 +123,7 @@ class Loopback:
     exchanges: list[Exchange] = field(default_factory=list)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
-    async def __aenter__(self) -> Loopback:  # noqa: PYI034 - py310 has no Self
+    async def __aenter__(self) -> Loopback:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"

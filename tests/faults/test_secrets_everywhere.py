@@ -329,6 +329,7 @@ async def test_200_answers_that_are_errors_quoting_the_key(provider, body_of, co
 # --- network failures -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_timeouts_and_connection_failures(manifests_dir, debug_logs):
     async def silent(exchange: Exchange) -> None:
         await exchange.read_request()

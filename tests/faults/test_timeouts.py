@@ -9,6 +9,7 @@ gives up promptly, and that an abandoned stream's connection is really closed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 import time
@@ -240,10 +241,8 @@ def _full_backlog() -> tuple[socket.socket, list[socket.socket]]:
     for _ in range(4):
         filler = socket.socket()
         filler.setblocking(False)
-        try:
+        with contextlib.suppress(BlockingIOError):
             filler.connect(("127.0.0.1", port))
-        except BlockingIOError:
-            pass
         fillers.append(filler)
     return listener, fillers
 

@@ -42,7 +42,7 @@ def _splits(body: bytes, how: str, seed: int) -> list[bytes]:
         return [body[i : i + 1] for i in range(len(body))]
     rng = random.Random(seed)
     cuts = sorted(rng.sample(range(1, len(body)), k=min(len(body) - 1, max(1, len(body) // 7))))
-    return [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
+    return [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
 
 
 async def _replay(path: Path, how: str, seed: int = 0) -> tuple[list, str | None]:

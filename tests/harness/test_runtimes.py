@@ -279,6 +279,7 @@ def test_foreign_exceptions_say_what_where_and_while_doing_what() -> None:
     assert info.message.endswith(" in _parse_response)")
 
 
+@pytest.mark.slow
 def test_a_session_with_an_unavailable_runtime_reports_and_builds_the_matrix(tmp_path: Path) -> None:
     """Through pytest, as a user runs it: cells fail with the reason, the report is written."""
     register = (

@@ -99,7 +99,7 @@ def make_results(
     # Input order of providers is shuffled: the builder sorts rows by id.
     ids = PROVIDER_IDS[:]
     rng.shuffle(ids)
-    for index, pid in enumerate(ids):
+    for _index, pid in enumerate(ids):
         chat = pid not in NO_CHAT
         name = pid.replace("-", " ").title()
         if pid == "openrouter":
@@ -146,7 +146,7 @@ def make_results(
                     outcome = "honoured"
             # Mostly declared; now and then a pass the manifest does not declare (works but not declared).
             declared = None if cap is None else not (status == "pass" and rng.random() < 0.03)
-            fields = sorted(rng.sample(FIELDS, 4) + ["choices"]) if status == "pass" else None
+            fields = sorted([*rng.sample(FIELDS, 4), "choices"]) if status == "pass" else None
             evidence = "live" if (pid == "openai" and sid in ("basic", "stream")) else "simulated"
             cells.append(
                 _cell(pid, sid, status, declared, evidence, outcome, detail, sorted(set(fields or [])) or None)

@@ -2,8 +2,8 @@
 
 ``--dump-dom`` prints the DOM after the page's scripts ran, so the filters can be
 checked through the URL fragment they honour (``#status=fail``, ``#family=...``,
-``#cell=provider/scenario``) without a WebDriver. A screenshot is kept under
-``artifacts/report/`` for a human to look at.
+``#cell=provider/scenario``) without a WebDriver. Screenshots are written under the test's
+``tmp_path``; set ``AILIB_ARTIFACTS_DIR`` to keep them for a human to look at.
 
 Chromium is required, not optional: without it this test fails and says how to
 install it (``.ci/run`` installs the Debian packages chromium and chromium-driver).
@@ -22,8 +22,19 @@ import report_synthetic as synth
 
 from conformance.report import build
 
+pytestmark = pytest.mark.slow  # headless Chromium per test
+
 REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "artifacts" / "report"
+
+
+def artifacts_dir(tmp_path: Path) -> Path:
+    """Where screenshots go: under the test's tmp_path, or $AILIB_ARTIFACTS_DIR to keep them."""
+    kept = os.environ.get("AILIB_ARTIFACTS_DIR")
+    target = Path(kept) if kept else tmp_path / "artifacts"
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -158,13 +169,13 @@ def test_cell_fragment_opens_detail_panel_with_escaped_text(page, tmp_path):
 
 def test_screenshot(page, tmp_path):
     path, _ = page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    artifacts = artifacts_dir(tmp_path)
     shots = {
         "capability-matrix.png": "",
         "capability-matrix-failing-with-detail.png": "#status=fail&cell=mistral/basic",
     }
     for name, fragment in shots.items():
-        target = ARTIFACTS / name
+        target = artifacts / name
         target.unlink(missing_ok=True)
         run_chromium(
             path.as_uri() + fragment, tmp_path / "profile", f"--screenshot={target}", "--window-size=1600,2000"
@@ -192,7 +203,6 @@ def test_published_report_renders_all_37_providers(tmp_path):
     assert "jina" in summary.rows and "openai" in summary.rows
     failing = dom(published, "#status=fail", tmp_path / "profile2")
     assert not any(failing.rows.values()), "the published matrix shows failing providers"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / "published-capability-matrix.png"
+    shot = artifacts_dir(tmp_path) / "published-capability-matrix.png"
     run_chromium(published.as_uri(), tmp_path / "profile3", f"--screenshot={shot}", "--window-size=1600,2000")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -212,7 +212,7 @@ def test_input_order_does_not_matter_and_generated_at_is_the_only_volatile_line(
         a = (tmp_path / "a" / name).read_text(encoding="utf-8").splitlines()
         b = (tmp_path / "b" / name).read_text(encoding="utf-8").splitlines()
         assert len(a) == len(b)
-        differing = [(x, y) for x, y in zip(a, b) if x != y]
+        differing = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
         assert len(differing) == 1, (name, differing)
         assert "2026-11-23T14:00:00Z" in differing[0][0] and "2027-01-01T00:00:00Z" in differing[0][1]
 
@@ -283,7 +283,7 @@ def test_drift_without_changes_and_with_new_scenario(results, tmp_path):
 
 def test_previous_must_be_a_report_not_results(results, tmp_path):
     source = synth.write(results, tmp_path / "results.json")
-    with pytest.raises(ResultsError, match="not a capability-matrix.json report"):
+    with pytest.raises(ResultsError, match=r"not a capability-matrix\.json report"):
         build(source, tmp_path / "out", previous=source)
 
 

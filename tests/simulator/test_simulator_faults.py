@@ -111,7 +111,7 @@ def test_html_502(family: str) -> None:
     assert response.status == 502
     assert response.headers["content-type"].startswith("text/html")
     assert b"<html>" in response.body
-    with pytest.raises(ValueError):
+    with pytest.raises(json.JSONDecodeError):
         json.loads(response.body)
 
 

@@ -216,7 +216,8 @@ async def test_stream_thinking_deltas_are_reasoning(make_client):
 
 
 async def test_stream_error_event_raises_overloaded_after_deltas(make_client):
-    events = stream_events()[:4] + [
+    events = [
+        *stream_events()[:4],
         data_event({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, "error"),
     ]
     client, _ = await make_client("anthropic/claude-3-5-sonnet-latest", sse_response(sse_body(events)))
@@ -249,5 +250,5 @@ async def test_message_objects_with_plain_string_roles(make_client):
     body = server.body()
     assert body["system"] == "Be brief."
     assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="wizard"):
         Message("wizard", "x")

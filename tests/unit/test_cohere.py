@@ -155,14 +155,15 @@ async def test_stream_decoded(make_client, done):
 
 
 async def test_stream_error_in_message_end_raises_with_the_providers_text(make_client):
-    events = stream_events()[:3] + [
+    events = [
+        *stream_events()[:3],
         data_event(
             {
                 "type": "message-end",
                 "delta": {"finish_reason": "ERROR", "error": "model overloaded mid-generation, please retry"},
             },
             "message-end",
-        )
+        ),
     ]
     client, _ = await make_client("cohere/command-r-plus-08-2024", sse_response(sse_body(events)))
     seen = []

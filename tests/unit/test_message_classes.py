@@ -7,13 +7,13 @@ import httpx
 import pytest
 
 from ailib import AiClient
-from ailib.errors import AuthenticationError, InvalidRequestError
+from ailib.errors import AiLibError, AuthenticationError, InvalidRequestError
 
 
 async def _error(status: int, body: dict) -> Exception:
     http = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(status, json=body)))
     client = await AiClient.create("xai/grok-3", api_key="xai-test", http_client=http, max_retries=0)
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(AiLibError) as caught:
         await client.chat().user("Hello").execute()
     return caught.value
 

@@ -105,7 +105,7 @@ async def test_wrong_types_rejected(make_client, name, value):
 
 async def test_parameter_error_is_also_a_value_error(make_client):
     client, _ = await make_client("openai/gpt-4o", json_response(200, OK))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="temperature"):
         await client.chat().user("Hi").temperature(9).execute()
 
 

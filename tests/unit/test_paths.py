@@ -124,7 +124,7 @@ def test_empty_path_reads_nothing():
     ["a..b", ".a", "a.", "a b", "a[x", "a[]", "a[*].b[*]", "1a", "a.b$"],
 )
 def test_malformed_paths_are_rejected(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="path"):
         compile_path(bad)
 
 

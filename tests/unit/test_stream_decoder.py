@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -99,6 +100,7 @@ def openai_streams(draw):
     return body.encode("utf-8"), expected
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stream=openai_streams(), data=st.data())
 def test_openai_stream_any_chunking_gives_identical_events(stream, data):

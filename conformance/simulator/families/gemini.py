@@ -85,11 +85,6 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", lambda m: "_" + m.group(1).lower(), name)
 
 
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
-
-
 def _pick(obj: dict[str, Any], name: str) -> Any:
     """A field by its camelCase or snake_case name."""
     if name in obj:
@@ -303,7 +298,7 @@ class Gemini(Family):
         last = len(ans.deltas) - 1
         for n, piece in enumerate(ans.deltas):
             if plan.error and n == plan.error_after:
-                return out + [("error", self.stream_error_obj())]
+                return [*out, ("error", self.stream_error_obj())]
             candidate: dict[str, Any] = {"content": {"parts": [{"text": piece}], "role": "model"}}
             final = n == last and plan.finish
             if final:
