@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import paths
+from . import paths, protocol
 from .errors import ConfigurationError, ManifestError
 
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
@@ -106,29 +106,34 @@ class Manifest:
     route_key: Callable[[str, Any], str] | None = field(default=None, repr=False)
 
     # --- plain data accessors ------------------------------------------------------
+    def _section(self, name: str) -> dict[str, Any]:
+        """A top-level mapping of the manifest; the schema guarantees a mapping where present."""
+        value = self.data.get(name)
+        return value if isinstance(value, dict) else {}
+
     @property
     def endpoint(self) -> dict[str, Any]:
-        return self.data.get("endpoint", {})
+        return self._section("endpoint")
 
     @property
     def auth(self) -> dict[str, Any]:
-        return self.data.get("auth", {})
+        return self._section("auth")
 
     @property
     def request(self) -> dict[str, Any]:
-        return self.data.get("request", {})
+        return self._section("request")
 
     @property
     def stream(self) -> dict[str, Any]:
-        return self.data.get("stream", {})
+        return self._section("stream")
 
     @property
     def finish_reasons(self) -> dict[str, str]:
-        return self.data.get("finish_reasons", {})
+        return self._section("finish_reasons")
 
     @property
     def errors(self) -> dict[str, Any]:
-        return self.data.get("errors", {})
+        return self._section("errors")
 
     @property
     def tool_choices(self) -> dict[str, Any]:
@@ -137,11 +142,12 @@ class Manifest:
 
     @property
     def default_model(self) -> str | None:
-        return self.data.get("default_model")
+        value = self.data.get("default_model")
+        return value if isinstance(value, str) else None
 
     @property
     def docs_url(self) -> str:
-        return self.data["docs_url"]
+        return str(self.data["docs_url"])
 
     def capability(self, name: str) -> Capability:
         return self.capabilities.get(name, Capability(False, f"{self.id} manifest does not declare '{name}'"))
@@ -447,6 +453,9 @@ def _load_cached(path: str, _mtime: int, _size: int) -> Manifest:
         # (`2024-13-45`, `!!int abc`, `!!int ` (IndexError), `!!bool maybe`) and for deep
         # nesting; which ones is an implementation detail, and a loader answers ManifestError.
         raise ManifestError(name, "$", f"not valid YAML: {type(exc).__name__}: {exc}") from None
+    if protocol.is_protocol(data):  # an AI-Protocol (upstream) manifest: translated, gaps reported
+        name = protocol.display_name(path)
+        data = protocol.to_manifest_data(data, name)
     manifest = parse_manifest(data, name)
     expected_id = Path(path).stem
     if manifest.id != expected_id:
@@ -457,7 +466,7 @@ def _load_cached(path: str, _mtime: int, _size: int) -> Manifest:
 def available(manifests_dir: str | os.PathLike[str] | None = None) -> list[str]:
     """The provider ids with a manifest in ``manifests_dir``, sorted."""
     root = Path(manifests_dir) if manifests_dir else default_manifests_dir()
-    return sorted(p.stem for p in root.glob("*.yaml"))
+    return sorted({p.stem for p in root.glob("*.yaml")} | set(protocol.available(root)))
 
 
 def load(provider: str, manifests_dir: str | os.PathLike[str] | None = None) -> Manifest:
@@ -466,6 +475,8 @@ def load(provider: str, manifests_dir: str | os.PathLike[str] | None = None) -> 
     if not isinstance(provider, str) or not paths._SEGMENT.match(provider) or "/" in provider:
         raise ConfigurationError(f"invalid provider id {provider!r}")
     path = os.path.join(root, f"{provider}.yaml")
+    if not os.path.isfile(path):  # an AI-Protocol tree: v2/providers/<id>.yaml, v1/..., dist/...
+        path = os.fspath(protocol.find_file(root, provider) or path)
     if not os.path.isfile(path):
         known = ", ".join(available(root)) or "none"
         raise ConfigurationError(

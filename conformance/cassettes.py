@@ -4,7 +4,8 @@
   as literal blocks, so a re-recording diff shows what really changed.
 * Scrubbing: credentials are replaced in headers and query strings before a request is
   stored, key-shaped strings are removed from bodies, and volatile headers (dates,
-  request ids, user-agent) are dropped from both sides. The text finally written is
+  user-agent) are dropped from both sides. Request ids are kept: they are not secret and
+  are what a provider's support asks for. The text finally written is
   scrubbed once more (:func:`scrub_text`): pretty-printing a JSON body turns an escaped
   key (``\\u0073k-...``) back into a plain one.
 * Provenance: each cassette carries ``provenance: {source, recorded, client}`` and the
@@ -27,9 +28,27 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 
-#: ``$AILIB_CASSETTES_DIR`` lets tests re-record into a scratch copy.
-CASSETTES_DIR = Path(os.environ.get("AILIB_CASSETTES_DIR") or Path(__file__).resolve().parent.parent / "cassettes")
+#: the cassettes shipped inside an installed harness (``pip install ailib-conformance``)
+_PACKAGED = Path(__file__).resolve().parent / "_data" / "cassettes"
+#: ``$AILIB_CASSETTES_DIR`` (or ``--cassettes DIR``) lets tests re-record into a scratch copy or
+#: replay another library; else the installed copy's, else the checkout's ``cassettes/``.
+CASSETTES_DIR = Path(
+    os.environ.get("AILIB_CASSETTES_DIR")
+    or (_PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "cassettes")
+)
 PROVENANCE_FILE = CASSETTES_DIR / "PROVENANCE.yaml"
+_chosen: Path | None = None
+
+
+def use_cassettes_dir(path: Path) -> None:
+    """Replay (and record) the cassettes in ``path`` for this session (``--cassettes``)."""
+    global _chosen
+    _chosen = path
+
+
+def cassettes_dir() -> Path:
+    return _chosen or CASSETTES_DIR
+
 
 #: Request headers that carry credentials: value replaced, name kept (shows auth placement).
 SECRET_HEADERS = {"authorization", "x-api-key", "api-key", "x-goog-api-key", "proxy-authorization"}
@@ -43,8 +62,6 @@ VOLATILE_HEADERS = {
     "content-length",
     "transfer-encoding",
     "host",
-    "x-request-id",
-    "request-id",
     "cf-ray",
     "set-cookie",
     "server",
@@ -219,8 +236,9 @@ def update_provenance_index(entries: dict[str, dict[str, Any]]) -> None:
     """Merge newly recorded cassettes into ``cassettes/PROVENANCE.yaml`` (locked, sorted)."""
     import fcntl
 
-    PROVENANCE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    with open(PROVENANCE_FILE, "a+", encoding="utf-8") as f:
+    index = cassettes_dir() / PROVENANCE_FILE.name
+    index.parent.mkdir(parents=True, exist_ok=True)
+    with open(index, "a+", encoding="utf-8") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         f.seek(0)
         current = yaml.load(f.read() or "{}", Loader=_Loader) or {}

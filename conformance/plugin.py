@@ -26,17 +26,20 @@ from typing import Any
 
 import pytest
 
+from ailib.errors import AiLibError
+
 from . import live as live_mode
 from .cassettes import (
-    CASSETTES_DIR,
     ReadableSerializer,
     capture_requests,
+    cassettes_dir,
     make_request_filter,
     make_response_filter,
     provenance_block,
     scrub_text,
     simulator_client_factory,
     update_provenance_index,
+    use_cassettes_dir,
 )
 from .runner import CellContext, CellResult, planted_key
 from .scenarios import Scenario, load_scenarios, needs_cassette
@@ -51,6 +54,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--runtime", default="ailib", help="runtime adapter to judge (default: ailib)")
     group.addoption("--live", action="store_true", help="record from the real providers (needs their API keys)")
     group.addoption("--matrix-report", metavar="DIR", help="write results and the capability matrix to DIR")
+    group.addoption("--cassettes", metavar="DIR", help="replay the cassettes in DIR (default: the shipped ones)")
+    group.addoption(
+        "--runtime-driver",
+        metavar="COMMAND",
+        help="judge an out-of-process runtime: COMMAND starts a driver speaking the JSON-lines protocol "
+        "of conformance/runtimes/process_runtime.py (named by --runtime)",
+    )
+    group.addoption(
+        "--ai-protocol-dir",
+        metavar="DIR",
+        help="upstream AI-Protocol tree the runtimes that read upstream manifests use "
+        "(ai-lib-python-upstream, ai-lib-ts; default ../shared/ai-protocol)",
+    )
+    group.addoption(
+        "--manifests",
+        metavar="[ai-protocol:]DIR",
+        help="judge the manifests in DIR instead of the project's (ai-protocol:DIR: an AI-Protocol tree, "
+        "audited into DIR/../reports/ai-protocol or --matrix-report)",
+    )
     group.addoption("--specs", metavar="DIR", help="providers' API specs to judge by (default: ../shared/specs)")
     group.addoption("--observed", metavar="DIR", help="real recordings to judge by (default: ../shared/realworld)")
     group.addoption(
@@ -90,8 +112,31 @@ def _skip_absent_http_libraries() -> None:
             sys.modules[name] = None  # type: ignore[assignment]  # "import name" now fails at once
 
 
+def manifests_option(config: pytest.Config) -> tuple[str, Path] | None:
+    """``("ai-protocol", DIR)`` or ``("ailib", DIR)`` from ``--manifests``, else None."""
+    value = config.getoption("--manifests", None)
+    if not value:
+        return None
+    kind, sep, path = value.partition(":")
+    if not sep or kind not in ("ai-protocol", "ailib"):
+        kind, path = "ailib", value
+    return kind, Path(path).resolve()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     _skip_absent_http_libraries()
+    judged = manifests_option(config)
+    if judged is not None:  # every manifest lookup (suite and ailib's client) reads this tree
+        if not judged[1].is_dir():
+            raise pytest.UsageError(f"--manifests: {judged[1]} is not a directory")
+        os.environ["AILIB_MANIFESTS_DIR"] = str(judged[1])
+    if config.getoption("--cassettes", None):
+        use_cassettes_dir(Path(config.getoption("--cassettes")).resolve())
+    if config.getoption("--runtime-driver", None):
+        os.environ["AILIB_RUNTIME_DRIVER"] = config.getoption("--runtime-driver")
+    upstream = config.getoption("--ai-protocol-dir", None)
+    if upstream:
+        os.environ["AILIB_AI_PROTOCOL_DIR"] = str(Path(upstream).resolve())
     config.stash[_RESULTS] = []
     config.stash[_RECORDED] = {}
     config.stash[_EVIDENCE] = evidence_settings(config)
@@ -156,7 +201,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if callspec is None or "cell" not in callspec.params:
             continue
         provider, scenario = callspec.params["cell"]
-        if needs_cassette(manifests.load(provider), scenario):
+        try:
+            manifest = manifests.load(provider)
+        except AiLibError:  # an unusable manifest (--manifests): the cell fails with the reason
+            continue
+        if needs_cassette(manifest, scenario):
             item.add_marker(pytest.mark.vcr)
 
 
@@ -198,6 +247,12 @@ class _ProvenancePersister:
         if live is not None:
             block.update(live.provenance())
         path = Path(cassette_path)
+        if not live:  # how much of the simulated behaviour is read from the provider's real traffic
+            from .simulator import load_contracts
+            from .simulator.profiles import profile_for
+
+            model = str((load_contracts().get(path.parent.name) or {}).get("model") or "")
+            block.update(profile_for(path.parent.name).provenance(model))
         path.parent.mkdir(parents=True, exist_ok=True)
         ReadableSerializer.provenance = block
         provider = path.parent.name
@@ -211,14 +266,14 @@ class _ProvenancePersister:
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")  # an interrupted run leaves no torn cassette
         partial.write_text(text, encoding="utf-8")
         os.replace(partial, path)
-        self.config.stash[_RECORDED][str(path.relative_to(CASSETTES_DIR))] = block
+        self.config.stash[_RECORDED][str(path.relative_to(cassettes_dir()))] = block
         if live is not None:
             live.recorded(path, text)
 
 
 @pytest.fixture(scope="module")
 def vcr_cassette_dir() -> str:
-    return str(CASSETTES_DIR)
+    return str(cassettes_dir())
 
 
 @pytest.fixture
@@ -404,7 +459,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if out and not hasattr(config, "workerinput") and config.stash[_RESULTS]:
         from .results import write_results
 
-        write_results(
+        results_file = write_results(
             Path(out),
             config.getoption("--runtime"),
             config.stash[_RESULTS],
@@ -412,3 +467,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             evidence=config.stash[_EVIDENCE],
             self_test=_self_test(config),
         )
+        judged = manifests_option(config)
+        if judged is not None and judged[0] == "ai-protocol":
+            from .report.ai_protocol import write as write_audit
+
+            write_audit(results_file, judged[1], Path(out))

@@ -8,10 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from ailib import manifest as manifests
+from ailib.errors import AiLibError
 
 from .cassettes import read_provenance
 from .runner import cassette_path
 from .scenarios import load_scenarios
+
+
+def _describing_manifest(pid: str) -> manifests.Manifest:
+    """The judged manifest; for one ailib cannot use (``--manifests``), the project's own
+    describes the provider (name, family, docs) while every cell carries the reason."""
+    try:
+        return manifests.load(pid)
+    except AiLibError:
+        return manifests.load(pid, manifests._installed_manifests_dir())
 
 
 def results_document(
@@ -23,7 +33,7 @@ def results_document(
 ) -> dict[str, Any]:
     providers = []
     for pid in manifests.available():
-        m = manifests.load(pid)
+        m = _describing_manifest(pid)
         sources: dict[str, int] = {"simulated": 0, "live": 0}
         dates: set[str] = set()
         clients: set[str] = set()
@@ -93,4 +103,7 @@ def write_results(
     from .report import build
 
     build(results_file, target, previous=previous)
+    from .report.diagnosis import write as write_diagnosis
+
+    write_diagnosis(results_file, target)  # failures grouped by cause, next to the matrix
     return results_file

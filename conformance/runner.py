@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ailib import manifest as manifests
+from ailib.errors import AiLibError
 from ailib.manifest import Manifest
 
 from . import checks
-from .cassettes import CASSETTES_DIR, PLANTED_MARKER, ReadableSerializer, read_provenance
+from .cassettes import PLANTED_MARKER, ReadableSerializer, cassettes_dir, read_provenance
 from .contract import load_contracts
 from .evidence.cells import EvidenceSettings, cell_level, unsupported_level
 from .runtimes.base import Call, ErrorInfo, Outcome, Runtime
@@ -55,7 +56,7 @@ class CellResult:
 
 
 def cassette_path(provider: str, scenario: str) -> Path:
-    return CASSETTES_DIR / provider / f"{scenario}.yaml"
+    return cassettes_dir() / provider / f"{scenario}.yaml"
 
 
 def _response_fields(body: str, stream: bool) -> list[str] | None:
@@ -87,7 +88,34 @@ class CellContext:
 
 
 def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
-    manifest = manifests.load(provider)
+    """Run and judge one cell. The key the runtime was given never appears in the result: a
+    foreign runtime's (or a library's) message may quote a URL that carries it (``?key=``)."""
+    result = _run_cell(provider, scenario, ctx)
+    return _without_key(result, ctx.api_key)
+
+
+def _without_key(result: CellResult, key: str) -> CellResult:
+    from urllib.parse import quote
+
+    if len(key) < 8:  # too short to be a key (tests' "k"): replacing it would garble the text
+        return result
+    forms = {key, quote(key, safe=""), quote(key)}
+
+    def scrub(text: str) -> str:
+        for form in forms:
+            text = text.replace(form, "<api key>")
+        return text
+
+    result.problems = [scrub(p) for p in result.problems]
+    result.detail = scrub(result.detail) if result.detail else result.detail
+    return result
+
+
+def _run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
+    try:
+        manifest = manifests.load(provider)
+    except AiLibError as exc:  # a manifest given with --manifests that ailib cannot use
+        return _fail(CellResult(provider, scenario.id, "pass"), [f"{provider}: manifest unusable: {exc}"])
     declared = manifest.capability(scenario.capability).supported if scenario.capability else None
     result = CellResult(provider, scenario.id, "pass", declared=declared)
     blocked = runtime_blocked(ctx.runtime, provider)
@@ -122,7 +150,7 @@ def run_cell(provider: str, scenario: Scenario, ctx: CellContext) -> CellResult:
         return _unsupported(provider, scenario, manifest, ctx, call, result)
     path = cassette_path(provider, scenario.id)
     if ctx.replaying and not path.is_file():
-        return _fail(result, [f"{provider}/{scenario.id}: missing cassette {path.relative_to(CASSETTES_DIR.parent)}"])
+        return _fail(result, [f"{provider}/{scenario.id}: missing cassette {path.relative_to(cassettes_dir().parent)}"])
     outcome = run_runtime(ctx.runtime, call)
     return _judge(provider, scenario, manifest, ctx, call, outcome, result, path)
 
@@ -133,7 +161,7 @@ def _evidence_cell(
     from .evidence.cells import judge
 
     settings = ctx.evidence or EvidenceSettings(None, None)
-    verdict = judge(provider, scenario.id, manifest, settings, CASSETTES_DIR)
+    verdict = judge(provider, scenario.id, manifest, settings, cassettes_dir())
     result.status, result.detail = verdict.status, verdict.detail
     result.evidence_level, result.evidence_link = verdict.level, verdict.link
     if verdict.status == "fail":

@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from ..cassettes import CASSETTES_DIR, ReadableSerializer
+from ..cassettes import ReadableSerializer, cassettes_dir
 from ..scenarios import Scenario
 from .journal import Journal
 from .plan import Plan, PlannedCell, capture_requests, key_variable, make_plan, render_plan
@@ -253,7 +253,7 @@ class LiveSession:
     def records(self, path: Path) -> bool:
         """``path`` is the cassette of a cell this process calls the provider for."""
         try:
-            relative = path.relative_to(CASSETTES_DIR)
+            relative = path.relative_to(cassettes_dir())
         except ValueError:
             return False
         cell = self._cells.get(relative.with_suffix("").as_posix())
@@ -309,14 +309,14 @@ class LiveSession:
         traffic = self.traffic or CellTraffic()
         if traffic.gave_up is None:
             return True
-        self._log("not_recorded", path.relative_to(CASSETTES_DIR).with_suffix("").as_posix(), reason=traffic.gave_up)
+        self._log("not_recorded", path.relative_to(cassettes_dir()).with_suffix("").as_posix(), reason=traffic.gave_up)
         return False
 
     def recorded(self, path: Path, text: str) -> None:
         """A cassette was written: journal it with what changed since the recording it replaced."""
         from ..report.recording_drift import compare_recordings
 
-        relative = path.relative_to(CASSETTES_DIR)
+        relative = path.relative_to(cassettes_dir())
         provider, scenario = relative.parent.as_posix(), relative.stem
         baseline = self._baseline_path(provider, scenario)
         before = ReadableSerializer.deserialize(baseline.read_text(encoding="utf-8")) if baseline.is_file() else None

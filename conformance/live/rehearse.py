@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     cassettes = out / "cassettes"
     if not cassettes.exists():
         shutil.copytree(ROOT / "cassettes", cassettes)
-    from conformance.simulator import SimulatorServer, load_contracts
+    from ..simulator import SimulatorServer, load_contracts
 
     env = {**without_provider_keys(dict(os.environ)), **rehearsal_keys(), "AILIB_CASSETTES_DIR": str(cassettes)}
     with SimulatorServer(load_contracts(), log_size=10) as server:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m conformance.report build|compare``.
+"""Command line: ``python -m conformance.report build|compare|ai-protocol``.
 
 Errors in the input (missing file, invalid results, wrong previous report) exit
 with status 2 and a one-paragraph message rather than a traceback: this runs in CI
@@ -28,6 +28,11 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compare", help="compare results of several runtimes (comparison.md/.html)")
     c.add_argument("results", nargs="+", help="results JSON files, one per runtime, in column order")
     c.add_argument("--out", required=True, help="output directory (created if missing)")
+
+    a = sub.add_parser("ai-protocol", help="audit of AI-Protocol manifests (ai-protocol-audit.md/.json/.html)")
+    a.add_argument("results", help="results JSON of a run with --manifests ai-protocol:DIR")
+    a.add_argument("--manifests", required=True, help="the AI-Protocol tree that run judged")
+    a.add_argument("--out", required=True, help="output directory (created if missing)")
     return p
 
 
@@ -38,6 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .builder import build
 
             paths = build(args.results, args.out, previous=args.previous)
+        elif args.command == "ai-protocol":
+            from .ai_protocol import write as audit
+
+            paths = audit(args.results, args.manifests, args.out)
         else:
             from .comparison import write
 

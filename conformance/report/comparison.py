@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import model
+from .diagnosis import Group, diagnose
 from .html import esc, page
 from .markdown import md_text, table
 from .model import Matrix
@@ -32,12 +33,22 @@ class Note:
     text: str
 
 
+#: column titles for runtimes whose name alone would not say what was judged
+RUNTIME_LABELS = {
+    "ai-lib-python": "ai-lib-python (ours)",  # on manifests generated from ours
+    "ai-lib-python-upstream": "ai-lib-python (upstream)",  # on upstream's AI-Protocol manifests
+}
+#: diagnosis groups shown per runtime
+DIAGNOSIS_LIMIT = 12
+
+
 @dataclass(frozen=True, slots=True)
 class Comparison:
     runtimes: tuple[str, ...]
     matrices: tuple[Matrix, ...]
     providers: tuple[str, ...]
     notes: tuple[Note, ...]
+    diagnoses: tuple[tuple[Group, ...], ...] = ()
 
     def cell(self, provider: str, index: int) -> tuple[str, str]:
         """``(text, css class)`` for one provider x runtime cell."""
@@ -62,9 +73,10 @@ def compare(matrices: Sequence[Matrix]) -> Comparison:
         raise model.ResultsError("compare needs at least one results file")
     labels: list[str] = []
     for m in matrices:
-        label, n = m.runtime_label, 2
+        base = m.runtime_label.replace(m.runtime, RUNTIME_LABELS.get(m.runtime, m.runtime), 1)
+        label, n = base, 2
         while label in labels:  # two runs of the same runtime stay distinguishable
-            label, n = f"{m.runtime_label} ({n})", n + 1
+            label, n = f"{base} ({n})", n + 1
         labels.append(label)
     providers = sorted({p.id for m in matrices for p in m.providers})
     notes: list[Note] = []
@@ -84,7 +96,29 @@ def compare(matrices: Sequence[Matrix]) -> Comparison:
                 shown = "; ".join(d for d, _ in sorted(details.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
                 text = f"no scenario passed ({summary.failed} failed): {shown}"
             notes.append(Note(label, provider, text))
-    return Comparison(tuple(labels), tuple(matrices), tuple(providers), tuple(notes))
+    diagnoses = tuple(tuple(diagnose(_cell_dicts(m))) for m in matrices)
+    return Comparison(tuple(labels), tuple(matrices), tuple(providers), tuple(notes), diagnoses)
+
+
+def _cell_dicts(matrix: Matrix) -> list[dict[str, str | None]]:
+    return [
+        {"provider": c.provider, "scenario": c.scenario, "status": c.status, "detail": c.detail}
+        for c in matrix.cells.values()
+    ]
+
+
+def _diagnosis_lines(comparison: Comparison, index: int) -> list[tuple[str, str]]:
+    """``(label with counts, example)`` for one runtime's biggest failure groups."""
+    groups = comparison.diagnoses[index] if comparison.diagnoses else ()
+    out = []
+    for g in groups[:DIAGNOSIS_LIMIT]:
+        n = len(g.providers)
+        kind = "" if g.cause.root else " (consequence)"
+        out.append((f"{g.cause.label}{kind}: {len(g.cells)} cells, {n} provider{'s' if n != 1 else ''}", g.example))
+    if len(groups) > DIAGNOSIS_LIMIT:
+        rest = sum(len(g.cells) for g in groups[DIAGNOSIS_LIMIT:])
+        out.append((f"{len(groups) - DIAGNOSIS_LIMIT} more causes: {rest} cells", ""))
+    return out
 
 
 def render_markdown(comparison: Comparison) -> str:
@@ -116,6 +150,19 @@ def render_markdown(comparison: Comparison) -> str:
         rows.append(row)
     rows.append(["**total**", *(f"**{m.summary().ratio()}**" for m in comparison.matrices)])
     out.append(table(rows, headers, colalign=["left", *(["right"] * len(comparison.runtimes))]))
+    out += ["", "## Diagnosis: failures by cause", ""]
+    out.append(
+        "A failed cell counts under each cause found in it (a request replay could not answer counts only when "
+        "nothing in the request explains it), so one bug does not hide the rest."
+    )
+    for index, label in enumerate(comparison.runtimes):
+        out += ["", f"### {md_text(label)}", ""]
+        lines = _diagnosis_lines(comparison, index)
+        out += [
+            f"- {md_text(text)}" + (f" (e.g. {md_text(example[:160])})" if example else "") for text, example in lines
+        ]
+        if not lines:
+            out.append("No failures.")
     out += ["", f"## Notes ({len(comparison.notes)})", ""]
     if not comparison.notes:
         out.append("None.")
@@ -165,6 +212,20 @@ def render_html(comparison: Comparison) -> str:
     body.append("</tbody><tfoot><tr><td>total</td>")
     body.extend(f'<td class="num">{m.summary().ratio()}</td>' for m in comparison.matrices)
     body.append("</tr></tfoot></table>")
+    body.append("<h2>Diagnosis: failures by cause</h2>")
+    body.append(
+        "<p>A failed cell counts under each cause found in it (a request replay could not answer counts only "
+        "when nothing in the request explains it), so one bug does not hide the rest.</p>"
+    )
+    for index, label in enumerate(comparison.runtimes):
+        body.append(f"<h3>{esc(label)}</h3>")
+        lines = _diagnosis_lines(comparison, index)
+        if not lines:
+            body.append("<p>No failures.</p>")
+            continue
+        body.append('<ul class="diagnosis">')
+        body.extend(f'<li title="{esc(example)}">{esc(text)}</li>' for text, example in lines)
+        body.append("</ul>")
     body.append(f"<h2>Notes ({len(comparison.notes)})</h2>")
     if comparison.notes:
         body.append("<ul>")

@@ -148,15 +148,20 @@ class AiLibPythonRuntime:
             atexit.register(shutil.rmtree, self._protocol_dir, True)
         return self._protocol_dir
 
+    def prepare(self, provider: str) -> Path:
+        """The protocol directory to point ai-lib-python at, with ``provider``'s manifest in it."""
+        from .protocol_manifests import write_provider
+
+        base = self.protocol_dir()
+        write_provider(base, provider)
+        return base
+
     async def run(self, call: Call) -> Outcome:
         from ai_lib_python import AiClient, Message
         from ai_lib_python.errors import AiLibError
         from ai_lib_python.resilience import RetryConfig
 
-        from .protocol_manifests import write_provider
-
-        base = self.protocol_dir()
-        write_provider(base, call.provider)
+        base = self.prepare(call.provider)
         model = f"{call.provider}/{call.model}"
         client = None
         doing = "creating the client"
@@ -325,3 +330,58 @@ def _error(exc: Any, doing: str) -> ErrorInfo:
         message=message,
         retry_after=getattr(exc, "retry_after", None),
     )
+
+
+class AiLibPythonUpstreamRuntime(AiLibPythonRuntime):
+    """ai-lib-python as its users run it: on upstream's own AI-Protocol manifests (the tree in
+    ``$AILIB_AI_PROTOCOL_DIR``, by default ``../shared/ai-protocol``; ``--ai-protocol-dir``),
+    not on manifests generated from ours. It finds a provider as its loader does
+    (``v2/providers/<id>.yaml`` before ``v1/providers/<id>.yaml``)."""
+
+    name = "ai-lib-python-upstream"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._supported: dict[str, str | None] = {}
+
+    def protocol_dir(self) -> Path:
+        return upstream_protocol_dir()
+
+    def supports(self, provider: str) -> str | None:
+        if provider not in self._supported:  # asked for every cell: validate each file once
+            self._supported[provider] = self._supports(provider)
+        return self._supported[provider]
+
+    def _supports(self, provider: str) -> str | None:
+        from ai_lib_python.protocol.manifest import ProtocolManifest
+
+        from ailib import protocol
+
+        root = self.protocol_dir()
+        path = protocol.find_file(root, provider)
+        if path is None:
+            return f"no AI-Protocol manifest for {provider} under {root}"
+        try:
+            import yaml
+
+            ProtocolManifest.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except Exception as exc:
+            return (
+                f"{DISTRIBUTION} cannot load {protocol.display_name(path)}: {type(exc).__name__}: {support_short(exc)}"
+            )
+        return None
+
+    def prepare(self, provider: str) -> Path:
+        return self.protocol_dir()
+
+
+def upstream_protocol_dir() -> Path:
+    """Upstream's AI-Protocol tree: ``$AILIB_AI_PROTOCOL_DIR``, else ``../shared/ai-protocol``."""
+    import os
+
+    env = os.environ.get("AILIB_AI_PROTOCOL_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "ai-protocol"
+
+
+def support_short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]

@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conformance.simulator import SimRequest, load_contracts, respond
-from conformance.simulator.contracts import split_url
+from . import SimRequest, load_contracts, respond
+from .contracts import split_url
 
 # provider names used by the recordings -> contract ids
 ALIASES = {

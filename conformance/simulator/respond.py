@@ -12,6 +12,7 @@ from .core import SimRequest, SimResponse, digest, dumps
 from .families import FAMILIES, Exchange, Family
 from .families.replicate import Replicate
 from .faults import ERROR_FAULTS, HTML_502, REDIRECT_TARGET, check_fault
+from .profiles import profile_for
 from .streams import render, to_chunks
 from .tools import plan_calls, read_offer, structured_answer, tool_response
 
@@ -32,6 +33,12 @@ def _find_route(
         found = route.match(host, path, query)
         if found is not None:
             return route, found, None
+    for route in served:  # another path the API serves the same way (Gemini /v1, DeepSeek /v1 and /beta)
+        for alias, documented in (profile_for(route.contract_id).for_model("").get("path_aliases") or {}).items():
+            if path.startswith(alias):
+                found = route.match(host, documented + path[len(alias) :], query)
+                if found is not None:
+                    return route, found, None
     for route in served:
         found = route.match(host, path, list(route.query) + query)
         if found is not None:
@@ -55,6 +62,12 @@ def _check_auth(family: Family, ex: Exchange) -> SimResponse | None:
         return None
     if auth.get("header"):
         raw = ex.request.headers.get(str(auth["header"]).lower())
+        if raw is None:  # another placement the API documents as accepted (e.g. Anthropic's bearer token)
+            for other in ex.behaviour.get("accepted_auth") or []:
+                raw = ex.request.headers.get(str(other["header"]).lower())
+                if raw is not None:
+                    auth = other
+                    break
         if raw is None:
             return family.missing_auth(ex)
         fmt = str(auth.get("format") or "{key}")
@@ -67,11 +80,12 @@ def _check_auth(family: Family, ex: Exchange) -> SimResponse | None:
 
 
 def _check_headers(family: Family, ex: Exchange) -> SimResponse | None:
+    accepted = [str(v) for v in ex.behaviour.get("accepted_versions") or []]
     for name, value in (ex.contract.get("headers") or {}).items():
         have = ex.request.headers.get(str(name).lower())
         if have is None:
             return family.missing_header(ex, str(name))
-        if str(value) and have.strip() != str(value):
+        if str(value) and have.strip() != str(value) and have.strip() not in accepted:
             return family.invalid_header(ex, str(name), have)
     return None
 
@@ -81,7 +95,10 @@ def _stream(family: Family, ex: Exchange, ans: Any) -> SimResponse:
         events = family.stream_events(ex, ans, None)  # type: ignore[arg-type]
         return SimResponse(200, {"content-type": family.json_type}, [e.raw for e in events])
     events = render(family, ex, ans, ex.fault)
-    headers = {"content-type": family.sse_type, "cache-control": "no-cache"}
+    headers = {
+        "content-type": str(ex.behaviour.get("sse_content_type") or family.sse_type),
+        "cache-control": "no-cache",
+    }
     return SimResponse(200, headers, to_chunks(events, ex.fault))
 
 
@@ -161,7 +178,7 @@ def respond(contracts: dict[str, dict[str, Any]], request: SimRequest, fault: st
         sum(count_words(t) for t in texts),
         stop=family.stops(ex),
         max_tokens=family.max_tokens(ex),
-        reasoning="reasoning_content" in ex.quirks and family.name == "openai-chat",
+        reasoning=family.name == "openai-chat" and bool(ex.behaviour.get("reasoning_field")),
     )
     offer = read_offer(family.name, ex.body)
     planned = plan_calls(offer)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from .answer import LONG_DELTA, Answer
-from .core import Event, comment
+from .core import Event
 from .families.base import Exchange, Family, StreamPlan
 from .faults import AFTER_END
 
@@ -93,20 +93,14 @@ def interleave(events: list[Event], fillers: list[bytes]) -> list[Event]:
     return out
 
 
-def keepalive_quirk(events: list[Event], eol: str) -> list[Event]:
-    """Contract quirk keepalive_comments: comment lines while the request waits for the
-    model, i.e. before the first event and again after the first one."""
-    keep = Event("other", comment("keep-alive", eol=eol))
-    return [keep, *events[:1], keep, *events[1:]] if events else [keep]
-
-
 def render(family: Family, ex: Exchange, ans: Answer, fault: str | None) -> list[Event]:
     if fault == "stream_long_event":
         ans = with_long_delta(ans)
     events = family.stream_events(ex, ans, plan_for(fault))
-    eol = getattr(family, "eol", "\n")
-    if "keepalive_comments" in ex.quirks:
-        events = keepalive_quirk(events, eol)
+    opening = ex.behaviour.get("leading_comment")
+    if opening and not ex.extra.get("json_array"):  # a comment before the first event (OpenRouter, Replicate)
+        eol = str(ex.behaviour.get("eol") or getattr(family, "eol", "\n"))
+        events.insert(0, Event("other", f"{opening}{eol}{eol}".encode()))
     if fault == "stream_cut":
         events = cut(events)
     elif fault == "stream_invalid_json":

@@ -26,6 +26,7 @@ from typing import Any
 
 from .answer import Answer, count_words
 from .core import SimResponse, alnum_id, created_from, dumps, sse, uuid_from
+from .families.base import reshape
 
 
 @dataclass
@@ -170,7 +171,11 @@ def tool_response(family: Any, ex: Any, ans: Answer, planned: list[tuple[str, di
     else:
         events = _cohere(family, ex, ans, calls, out)
     if ex.stream:
-        headers = {"content-type": family.sse_type, "cache-control": "no-cache"}
+        b = ex.behaviour
+        if b.get("leading_comment"):  # the provider's opening comment (OpenRouter)
+            eol = str(b.get("eol") or getattr(family, "eol", "\n"))
+            events.insert(0, f"{b['leading_comment']}{eol}{eol}".encode())
+        headers = {"content-type": str(b.get("sse_content_type") or family.sse_type), "cache-control": "no-cache"}
         return SimResponse(200, headers, [e for e in events])
     return SimResponse(200, {"content-type": family.json_type}, events)
 
@@ -222,16 +227,29 @@ def _openai(family: Any, ex: Any, ans: Answer, calls: list[SimCall], out: int) -
         if family.is_openai(ex):
             body["service_tier"] = "default"
         body["system_fingerprint"] = "fp_" + ex.seed[-10:]
+        body["model"] = family.echoed_model(ex)
+        b = ex.behaviour
+        reshape(body, list(b.get("omit_keys") or []), dict(b.get("add_keys") or {}))
         return [dumps(family.wrap(ex, body)).encode("utf-8")]
 
     openai = family.is_openai(ex)
     mode, _ = ex.usage_mode
     written = [0]
+    # the provider's profile: framing, end marker, usage placement, its own chunk keys
+    b = ex.behaviour
+    eol = str(b.get("eol") or "\n")
+    placement = family.usage_placement(ex)
+    omitted, added = list(b.get("omit_keys") or []), dict(b.get("add_chunk_keys") or {})
 
     def chunk(delta: dict[str, Any] | None, finish_reason: str | None = None, **extra: Any) -> bytes:
         """A chunk with the keys the family's text chunks carry (OpenAI's own: service_tier,
         usage null on every chunk when usage was asked for, obfuscation padding)."""
-        obj: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": ex.model}
+        obj: dict[str, Any] = {
+            "id": cid,
+            "object": str(b.get("chunk_object") or "chat.completion.chunk"),
+            "created": created,
+            "model": family.echoed_model(ex),
+        }
         if openai:
             obj["service_tier"] = "default"
         obj["system_fingerprint"] = "fp_" + ex.seed[-10:]
@@ -240,17 +258,16 @@ def _openai(family: Any, ex: Any, ans: Answer, calls: list[SimCall], out: int) -
         if ex.stream_usage and mode == "on_request" and "usage" not in extra:
             obj["usage"] = None
         obj.update(extra)
+        reshape(obj, omitted, added)
         if openai:
             obj["obfuscation"] = alnum_id(ex.seed + str(written[0]), 4 + written[0] % 9)
         written[0] += 1
-        return sse(dumps(family.wrap(ex, obj)))
+        return sse(dumps(family.wrap(ex, obj)), eol=eol)
 
-    in_finish = "usage_in_finish_chunk" in ex.quirks
-    groq = "usage_in_x_groq" in ex.quirks
     finish_extra: dict[str, Any] = {}
-    if ex.stream_usage and in_finish:
+    if placement & {"finish_chunk", "every_chunk_cumulative"}:
         finish_extra["usage"] = usage
-    if ex.stream_usage and groq:
+    if "x_groq" in placement:
         finish_extra["x_groq"] = {"id": "req_" + ex.seed[:26], "usage": usage}
     if _whole_calls(ex):
         events = [chunk({"role": "assistant", "content": ""})]
@@ -267,10 +284,12 @@ def _openai(family: Any, ex: Any, ans: Answer, calls: list[SimCall], out: int) -
             events.append(chunk(head))
             events += [chunk({"tool_calls": [{"index": i, "function": {"arguments": f}}]}) for f in fragments(c.text)]
         events.append(chunk({}, finish, **finish_extra))
-    if ex.stream_usage and not in_finish and not groq:
+    if "separate_chunk" in placement:
         events.append(chunk(None, usage=usage))
-    if "no_done_marker" not in ex.quirks:
-        events.append(sse("[DONE]"))
+    if "usage_choice_chunk" in placement:
+        events.append(chunk({"role": "assistant", "content": ""}, usage=usage))
+    if b.get("done_marker", "no_done_marker" not in ex.quirks):
+        events.append(sse("[DONE]", eol=eol))
     return events
 
 

@@ -80,7 +80,8 @@ def test_rerecording_from_the_simulator_reproduces_the_cassettes(tmp_path: Path)
     """--record-mode=rewrite against the simulator gives the committed cassettes back, dates aside."""
     cassettes = tmp_path / "cassettes"
     shutil.copytree(ROOT / "cassettes", cassettes)
-    providers = ["openai", "anthropic", "gemini", "cohere", "replicate", "deepseek", "groq", "sensenova"]
+    providers = ["openai", "anthropic", "gemini", "cohere", "replicate", "deepseek", "groq", "sensenova",
+                 "perplexity", "openrouter", "mistral"]  # fmt: skip
     run = _pytest(
         "conformance/test_conformance.py",
         "--record-mode=rewrite",

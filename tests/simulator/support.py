@@ -33,7 +33,14 @@ SYNTHETIC: dict[str, dict[str, Any]] = {
         "model_in": "body",
         "fields": {"temperature": "temperature", "top_p": "top_p", "max_tokens": "max_tokens", "stop": "stop"},
         "stream": {"field": "stream", "usage": "always"},
-        "quirks": ["keepalive_comments", "reasoning_content", "no_done_marker"],
+        "quirks": [],
+        "profile": {
+            "quirks": {
+                "leading_comment": {"value": ": keep-alive", "cite": ["written in the test"]},
+                "reasoning_field": {"value": "reasoning_content", "cite": ["written in the test"]},
+                "done_marker": {"value": False, "cite": ["written in the test"]},
+            }
+        },
     },
     "mistrallike": {
         "family": "openai-chat",
@@ -43,7 +50,8 @@ SYNTHETIC: dict[str, dict[str, Any]] = {
         "model_in": "body",
         "fields": {"max_tokens": "max_tokens", "stop": "stop"},
         "stream": {"field": "stream", "usage": "always"},
-        "quirks": ["usage_in_finish_chunk"],
+        "quirks": [],
+        "profile": {"quirks": {"stream_usage": {"value": "finish_chunk", "cite": ["written in the test"]}}},
         "errors": {
             "quota": {"message": "Insufficient Balance", "type": "unknown_error", "code": "invalid_request_error"}
         },
@@ -56,7 +64,13 @@ SYNTHETIC: dict[str, dict[str, Any]] = {
         "model_in": "body",
         "fields": {"max_tokens": "max_completion_tokens", "stop": "stop"},
         "stream": {"field": "stream", "usage": "always"},
-        "quirks": ["usage_in_x_groq"],
+        "quirks": [],
+        "profile": {
+            "quirks": {
+                "stream_usage": {"value": "x_groq", "cite": ["written in the test"]},
+                "stream_error": {"value": "event_error", "cite": ["written in the test"]},
+            }
+        },
     },
     "wrapped": {
         "family": "openai-chat",

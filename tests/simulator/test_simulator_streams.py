@@ -141,7 +141,7 @@ def test_cohere_event_sequence_with_done_marker() -> None:
     assert text == "Hello from the café simulator:"
     end = parsed.events[-2].json()
     assert end["delta"]["finish_reason"] == "MAX_TOKENS"
-    assert end["delta"]["usage"]["tokens"] == {"input_tokens": 2, "output_tokens": 5}
+    assert end["delta"]["usage"]["tokens"] == {"input_tokens": 2 + 62, "output_tokens": 5 + 1}
     assert end["delta"]["usage"]["billed_units"] == {"input_tokens": 2, "output_tokens": 5}
 
 
@@ -191,7 +191,9 @@ def test_replicate_two_step_stream() -> None:
     assert stream_url.startswith("https://stream.replicate.com/v1/files/")
     response = replicate_get(stream_url)
     assert response.status == 200
-    assert response.headers["content-type"] == "text/event-stream"
+    assert (
+        response.headers["content-type"] == "text/event-stream; charset=utf-8"
+    )  # replicate__predictions_stream_sse.json
     events = parse_sse(response.body).events
     assert [e.event for e in events] == ["output"] * 5 + ["done"]
     assert "".join(e.data for e in events[:-1]) == "Hello from the café simulator:"

@@ -37,12 +37,20 @@ def test_openai_key_without_bearer_scheme_is_rejected() -> None:
     assert response.status == 401
 
 
-def test_anthropic_missing_key_and_bearer_instead_of_x_api_key() -> None:
+def test_anthropic_accepts_the_newest_sdk_default_headers() -> None:
+    # anthropic 2.x sends "Authorization: Bearer <key>" and anthropic-version 2026-10-21
     body = {"model": "claude-3-5-sonnet-latest", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
     for headers in (
-        {"anthropic-version": "2023-06-01"},
         {"anthropic-version": "2023-06-01", "authorization": f"Bearer {KEY}"},
+        {"anthropic-version": "2026-10-21", "x-api-key": KEY},
     ):
+        assert call(ANTHROPIC_URL, body, headers).status == 200
+    assert call(ANTHROPIC_URL, body, {"anthropic-version": "2099-01-01", "x-api-key": KEY}).status == 400
+
+
+def test_anthropic_missing_key() -> None:
+    body = {"model": "claude-3-5-sonnet-latest", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
+    for headers in ({"anthropic-version": "2023-06-01"},):
         response = call(ANTHROPIC_URL, body, headers)
         assert response.status == 401
         assert response.json() == {

@@ -34,6 +34,19 @@ class Exchange:
         return set(self.contract.get("quirks") or [])
 
     @property
+    def behaviour(self) -> dict[str, Any]:
+        """The provider's profile quirks that apply to this request's model (profiles.yaml;
+        a contract given in code may carry its own ``profile`` entry instead)."""
+        from ..profiles import parse_profiles, profile_for
+
+        inline = self.contract.get("profile")
+        if isinstance(inline, dict):
+            profile = parse_profiles({self.contract_id: inline}, "inline profile")[self.contract_id]
+        else:
+            profile = profile_for(self.contract_id)
+        return profile.for_model(self.model)
+
+    @property
     def fields(self) -> dict[str, str]:
         return dict(self.contract.get("fields") or {})
 
@@ -158,11 +171,15 @@ class Family:
         return self.error(ex, "invalid_request", message=f"{path} must be of type {kind}, got {json_type_name(value)}")
 
     def fault_error(self, ex: Exchange, status: int, kind: str) -> SimResponse:
+        if kind == "auth" and ex.behaviour.get("bad_key_status"):  # e.g. Gemini: 400 API_KEY_INVALID
+            return self.invalid_auth(ex)
         response = self.error(ex, kind, status=status)
         if ex.fault == "error_429":
             response.headers["retry-after"] = "1"
         else:
             response.headers.pop("retry-after", None)
+        if kind == "rate_limit":
+            response.headers.update(ex.behaviour.get("rate_limit_headers") or {})
         return response
 
     def ok_error(self, ex: Exchange) -> SimResponse:
@@ -171,13 +188,46 @@ class Family:
         response.headers.pop("retry-after", None)
         return response
 
+    @staticmethod
+    def profile_error_body(ex: Exchange, kind: str, status: int, message: str) -> Any:
+        """The provider's own error body for ``kind`` from its profile's ``error_body``
+        templates (``{message}`` and ``{status}`` filled in), or None for the family's."""
+        templates = ex.behaviour.get("error_body") or {}
+        template = templates.get(kind, templates.get("*"))
+        if template is None:
+            return None
+
+        def fill(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: fill(v) for k, v in value.items()}
+            if value == "{status}":
+                return status
+            if isinstance(value, str):
+                return value.replace("{message}", message)
+            return value
+
+        return fill(template)
+
+    @staticmethod
+    def profile_error_words(ex: Exchange, kind: str) -> dict[str, str]:
+        """The provider's own message/type/code for an error kind (profile ``error_messages``)."""
+        words = (ex.behaviour.get("error_messages") or {}).get(kind)
+        return {k: str(v) for k, v in words.items()} if isinstance(words, dict) else {}
+
     def stream_error_body(self, ex: Exchange) -> list[Event]:
         raise NotImplementedError
 
     def keepalive(self, ex: Exchange) -> list[bytes]:
+        """The comment a busy provider sends between events: its profile's
+        ``keepalive_comment`` (null: it never sends one), else the family's ``: keep-alive``."""
         from ..core import comment
 
-        return [comment("keep-alive")]
+        b = ex.behaviour
+        eol = str(b.get("eol") or getattr(self, "eol", "\n"))
+        if "keepalive_comment" not in b:
+            return [comment("keep-alive", eol=eol)]
+        text = b["keepalive_comment"]
+        return [f"{text}{eol}{eol}".encode()] if text else []
 
     # --- shared walk ----------------------------------------------------------------------
     def finish_value(self, ans: Answer) -> str:
@@ -286,6 +336,42 @@ class Family:
     def max_tokens(self, ex: Exchange) -> int | None:
         value = ex.param("max_tokens")
         return value if is_int(value) else None
+
+
+def _parents(obj: Any, parts: list[str]) -> list[dict[str, Any]]:
+    """The objects at a dotted path's parent; a list on the way stands for each element."""
+    found = [obj]
+    for part in parts:
+        nxt: list[Any] = []
+        for item in found:
+            items = item if isinstance(item, list) else [item]
+            nxt.extend(i[part] for i in items if isinstance(i, dict) and part in i)
+        found = nxt
+    out: list[dict[str, Any]] = []
+    for item in found:
+        out.extend(i for i in (item if isinstance(item, list) else [item]) if isinstance(i, dict))
+    return out
+
+
+def reshape(obj: dict[str, Any], omit: list[str], add: dict[str, Any]) -> dict[str, Any]:
+    """A provider's own answer shape (profile ``omit_keys`` / ``add_keys``): keys its answers
+    never hold are removed, keys they hold on top of the family's are added where their parent
+    exists and does not hold them already. An added value ``"{name}"`` is the parent's own ``name`` (e.g. a choice's
+    ``finish_reason``, a usage's ``prompt_tokens``)."""
+    for path in omit:
+        *parent, name = path.split(".")
+        for holder in _parents(obj, parent):
+            holder.pop(name, None)
+    for path, value in add.items():
+        *parent, name = path.split(".")
+        for holder in _parents(obj, parent):
+            if name in holder:
+                continue
+            if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+                holder[name] = holder.get(value[1:-1])
+            else:
+                holder[name] = value
+    return obj
 
 
 def messages_conversation(body: dict[str, Any]) -> tuple[list[str], str]:

@@ -142,9 +142,16 @@ class CohereV2(Family):
     def conversation(self, ex: Exchange) -> tuple[list[str], str]:
         return messages_conversation(ex.body)
 
-    def usage(self, ans: Answer, stream: bool = False) -> dict[str, Any]:
-        counts = {"input_tokens": ans.prompt_tokens, "output_tokens": ans.completion_tokens}
-        usage: dict[str, Any] = {"billed_units": dict(counts), "tokens": dict(counts)}
+    def usage(self, ans: Answer, stream: bool = False, ex: Exchange | None = None) -> dict[str, Any]:
+        """billed_units count what was sent and returned; tokens also count the model's own
+        preamble and end token (profile ``billed_units_differ``), and are what the model used."""
+        over = (ex.behaviour.get("billed_units_differ") if ex is not None else None) or {}
+        billed = {"input_tokens": ans.prompt_tokens, "output_tokens": ans.completion_tokens}
+        tokens = {
+            "input_tokens": ans.prompt_tokens + int(over.get("input_overhead", 0)),
+            "output_tokens": ans.completion_tokens + int(over.get("output_overhead", 0)),
+        }
+        usage: dict[str, Any] = {"billed_units": billed, "tokens": tokens}
         if stream:  # message-end also reports cached prompt tokens
             usage["cached_tokens"] = 0
         return usage
@@ -154,7 +161,7 @@ class CohereV2(Family):
             "id": uuid_from(ex.seed),
             "message": {"role": "assistant", "content": [{"type": "text", "text": ans.text}]},
             "finish_reason": self.finish_value(ans),
-            "usage": self.usage(ans),
+            "usage": self.usage(ans, ex=ex),
         }
         return SimResponse(200, {"content-type": self.json_type}, [dumps(body).encode("utf-8")])
 
@@ -196,9 +203,9 @@ class CohereV2(Family):
             events.append(Event("tail", ev("content-end", {"type": "content-end", "index": 0})))
             delta: dict[str, Any] = {"finish_reason": self.finish_value(ans)}
             if ex.stream_usage:
-                delta["usage"] = self.usage(ans, stream=True)
+                delta["usage"] = self.usage(ans, stream=True, ex=ex)
             events.append(Event("tail", ev("message-end", {"type": "message-end", "delta": delta})))
-        if plan.done and "done_marker" in ex.quirks:
+        if plan.done and ex.behaviour.get("done_marker", "done_marker" in ex.quirks):
             events.append(Event("done", sse("[DONE]")))
         return events
 
@@ -206,6 +213,6 @@ class CohereV2(Family):
         """Cohere's documented in-stream failure: message-end with finish_reason ERROR."""
         data = {"type": "message-end", "delta": {"error": _ERRORS["server"][1], "finish_reason": "ERROR"}}
         events = [Event("error", self.event("message-end", data))]
-        if "done_marker" in ex.quirks:
+        if ex.behaviour.get("done_marker", "done_marker" in ex.quirks):
             events.append(Event("done", sse("[DONE]")))
         return events

@@ -11,7 +11,7 @@ import re
 from typing import Any, ClassVar
 
 from ..answer import Answer
-from ..core import Event, SimResponse, alnum_id, comment, dumps, dumps_pretty, dumps_spaced, sse, text_of
+from ..core import Event, SimResponse, alnum_id, dumps, dumps_pretty, dumps_spaced, sse, text_of
 from .base import Exchange, Family, StreamPlan
 
 TOP_FIELDS = {
@@ -125,8 +125,11 @@ class Gemini(Family):
             ]
         if details:
             error["details"] = details
+        content_type = self.json_type
+        if ex.route_kind == "stream_url":  # a JSON error body on the stream URL, labelled as its stream
+            content_type = str(ex.behaviour.get("stream_error_content_type") or content_type)
         return SimResponse(
-            status, {"content-type": self.json_type}, [(dumps_pretty({"error": error}) + "\n").encode("utf-8")]
+            status, {"content-type": content_type}, [(dumps_pretty({"error": error}) + "\n").encode("utf-8")]
         )
 
     def missing_auth(self, ex: Exchange) -> SimResponse:
@@ -267,15 +270,24 @@ class Gemini(Family):
     def response_id(self, ex: Exchange) -> str:
         return alnum_id(ex.seed, 22)
 
-    def usage(self, ans: Answer, final: bool = True) -> dict[str, Any]:
+    def usage(self, ans: Answer, final: bool = True, thoughts: int = 0) -> dict[str, Any]:
+        """usageMetadata; thinking models (Gemini 2.5) add thoughtsTokenCount, which counts
+        in totalTokenCount but not in candidatesTokenCount."""
         usage: dict[str, Any] = {"promptTokenCount": ans.prompt_tokens}
         if final:
             usage["candidatesTokenCount"] = ans.completion_tokens
-            usage["totalTokenCount"] = ans.total_tokens
+            usage["totalTokenCount"] = ans.total_tokens + thoughts
         else:
-            usage["totalTokenCount"] = ans.prompt_tokens
+            usage["totalTokenCount"] = ans.prompt_tokens + thoughts
         usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": ans.prompt_tokens}]
+        if thoughts:
+            usage["thoughtsTokenCount"] = thoughts
         return usage
+
+    @staticmethod
+    def thoughts(ex: Exchange, ans: Answer) -> int:
+        """Tokens a thinking model spent before answering (a fixed share of the prompt)."""
+        return 3 * ans.prompt_tokens + 7 if ex.behaviour.get("thoughts_token_count") else 0
 
     def complete(self, ex: Exchange, ans: Answer) -> SimResponse:
         body = {
@@ -286,7 +298,7 @@ class Gemini(Family):
                     "index": 0,
                 }
             ],
-            "usageMetadata": self.usage(ans),
+            "usageMetadata": self.usage(ans, thoughts=self.thoughts(ex, ans)),
             "modelVersion": ex.model,
             "responseId": self.response_id(ex),
         }
@@ -306,13 +318,13 @@ class Gemini(Family):
                 candidate["index"] = 0
             obj: dict[str, Any] = {"candidates": [candidate]}
             if ex.stream_usage:
-                obj["usageMetadata"] = self.usage(ans, final=final)
+                obj["usageMetadata"] = self.usage(ans, final=final, thoughts=self.thoughts(ex, ans))
             obj["modelVersion"] = ex.model
             obj["responseId"] = self.response_id(ex)
             out.append(("delta", obj))
             if plan.empty_choices and not final:
                 extra = {
-                    "usageMetadata": self.usage(ans, final=False),
+                    "usageMetadata": self.usage(ans, final=False, thoughts=self.thoughts(ex, ans)),
                     "modelVersion": ex.model,
                     "responseId": self.response_id(ex),
                 }
@@ -328,7 +340,7 @@ class Gemini(Family):
                         "index": 0,
                     }
                 ],
-                "usageMetadata": self.usage(ans),
+                "usageMetadata": self.usage(ans, thoughts=self.thoughts(ex, ans)),
                 "modelVersion": ex.model,
                 "responseId": self.response_id(ex),
             }
@@ -355,6 +367,3 @@ class Gemini(Family):
 
     def stream_error_body(self, ex: Exchange) -> list[Event]:
         return [Event("error", sse(dumps_spaced(self.stream_error_obj()), eol=self.eol))]
-
-    def keepalive(self, ex: Exchange) -> list[bytes]:
-        return [comment("keep-alive", eol=self.eol)]

@@ -15,10 +15,11 @@ from ..core import (
     created_from,
     dumps,
     dumps_pretty,
+    get_path,
     json_type_name,
     sse,
 )
-from .base import Exchange, Family, StreamPlan, messages_conversation
+from .base import Exchange, Family, StreamPlan, messages_conversation, reshape
 
 # documented top-level fields of POST /v1/chat/completions
 OPENAI_FIELDS = {
@@ -147,7 +148,7 @@ class OpenAIChat(Family):
         self, ex: Exchange, kind: str, status: int | None = None, message: str | None = None, **info: Any
     ) -> SimResponse:
         default_status, etype, code, default_message = _ERRORS[kind]
-        override = self.documented_error(ex, kind) if message is None else {}
+        override = {**self.documented_error(ex, kind), **self.profile_error_words(ex, kind)} if message is None else {}
         if override:
             etype = override.get("type", etype)
             code = override.get("code", code)
@@ -158,7 +159,8 @@ class OpenAIChat(Family):
             if message is not None
             else default_message.format(model=ex.model or ex.contract.get("model", ""), key=_mask(key))
         )
-        body = {
+        status = status or default_status
+        body = self.profile_error_body(ex, kind, status, text) or {
             "error": {
                 "message": text,
                 "type": info.get("type", etype),
@@ -167,7 +169,7 @@ class OpenAIChat(Family):
             }
         }
         headers = {"content-type": self.json_type, "x-request-id": "req_" + ex.seed[:32]}
-        return SimResponse(status or default_status, headers, [dumps_pretty(body).encode("utf-8") + b"\n"])
+        return SimResponse(status, headers, [dumps_pretty(body).encode("utf-8") + b"\n"])
 
     def missing_auth(self, ex: Exchange) -> SimResponse:
         auth = ex.contract.get("auth") or {}
@@ -179,6 +181,8 @@ class OpenAIChat(Family):
         )
 
     def invalid_auth(self, ex: Exchange) -> SimResponse:
+        if self.profile_error_words(ex, "auth"):  # the provider's own bad-key wording
+            return self.error(ex, "auth")
         return self.missing_auth(ex)
 
     def missing_header(self, ex: Exchange, name: str) -> SimResponse:
@@ -223,7 +227,8 @@ class OpenAIChat(Family):
 
     # --- request -------------------------------------------------------------------------
     def known_fields(self, ex: Exchange) -> set[str]:
-        return OPENAI_FIELDS if self.is_openai(ex) else OPENAI_FIELDS | COMPAT_FIELDS
+        extra = set(ex.behaviour.get("extra_request_fields") or ())  # a provider's own documented fields
+        return (OPENAI_FIELDS if self.is_openai(ex) else OPENAI_FIELDS | COMPAT_FIELDS) | extra
 
     def typed_fields(self, ex: Exchange) -> dict[str, str]:
         return {
@@ -306,11 +311,23 @@ class OpenAIChat(Family):
     def ids(self, ex: Exchange) -> tuple[str, int, str]:
         return "chatcmpl-" + alnum_id(ex.seed, 29), created_from(ex.seed), "fp_" + ex.seed[-10:]
 
-    def usage(self, ex: Exchange, ans: Answer) -> dict[str, Any]:
+    @staticmethod
+    def echoed_model(ex: Exchange) -> str:
+        """The model id the answer names: a dated snapshot where the provider echoes one."""
+        return str((ex.behaviour.get("model_echo") or {}).get(ex.model, ex.model))
+
+    def finish_value(self, ans: Answer, ex: Exchange | None = None) -> str:
+        natural = ex.behaviour.get("finish_reason_natural") if ex is not None and ex.stream else None
+        if natural and ans.finish == "natural":
+            return str(natural)
+        return self.finish_values[ans.finish]
+
+    def usage(self, ex: Exchange, ans: Answer, completion: int | None = None) -> dict[str, Any]:
+        done = ans.completion_tokens if completion is None else completion
         usage: dict[str, Any] = {
             "prompt_tokens": ans.prompt_tokens,
-            "completion_tokens": ans.completion_tokens,
-            "total_tokens": ans.total_tokens,
+            "completion_tokens": done,
+            "total_tokens": ans.prompt_tokens + done,
         }
         if self.is_openai(ex):
             usage["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
@@ -328,7 +345,7 @@ class OpenAIChat(Family):
         cid, created, fingerprint = self.ids(ex)
         message: dict[str, Any] = {"role": "assistant", "content": ans.text}
         if ans.reasoning:
-            message["reasoning_content"] = ans.reasoning
+            message[str(ex.behaviour.get("reasoning_field") or "reasoning_content")] = ans.reasoning
         if self.is_openai(ex):
             message["refusal"] = None
             message["annotations"] = []
@@ -336,65 +353,110 @@ class OpenAIChat(Family):
             "id": cid,
             "object": "chat.completion",
             "created": created,
-            "model": ex.model,
+            "model": self.echoed_model(ex),
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": self.finish_value(ans)}],
             "usage": self.usage(ex, ans),
         }
         if self.is_openai(ex):
             body["service_tier"] = "default"
         body["system_fingerprint"] = fingerprint
-        if "usage_in_x_groq" in ex.quirks:
+        if "x_groq" in str(ex.behaviour.get("stream_usage")):
             body["x_groq"] = {"id": "req_" + ex.seed[:26]}
+        reshape(body, list(ex.behaviour.get("omit_keys") or []), dict(ex.behaviour.get("add_keys") or {}))
         body = self.wrap(ex, body)
         text = dumps_pretty(body) + "\n" if self.is_openai(ex) else dumps(body)
         headers = {"content-type": self.json_type, "x-request-id": "req_" + ex.seed[:32]}
         return SimResponse(200, headers, [text.encode("utf-8")])
 
+    @staticmethod
+    def usage_placement(ex: Exchange) -> set[str]:
+        """Where this stream carries usage (empty: nowhere). The contract says whether usage is
+        sent; the profile says where it goes, and may send it unasked or move it when asked."""
+        b = ex.behaviour
+        if not (ex.stream_usage or b.get("usage_unasked")):
+            return set()
+        asked = isinstance(ex.body, dict) and get_path(ex.body, "stream_options.include_usage") is True
+        where = b.get("usage_when_asked") if asked and "usage_when_asked" in b else b.get("stream_usage")
+        where = where or "separate_chunk"
+        return set(where if isinstance(where, list) else [where])
+
     def stream_events(self, ex: Exchange, ans: Answer, plan: StreamPlan) -> list[Event]:
+        """The chunks of a stream, shaped by the provider's profile: what the first and the
+        finish chunk carry, where usage goes, how the stream ends (see profiles.yaml)."""
+        b = ex.behaviour
         cid, created, fingerprint = self.ids(ex)
         openai = self.is_openai(ex)
-        mode, _ = ex.usage_mode
-        groq = "usage_in_x_groq" in ex.quirks
-        # usage goes in a last chunk with empty choices (OpenAI's documented form), or into
-        # the finish chunk with the quirk usage_in_finish_chunk (Mistral, DeepSeek as recorded)
-        in_finish = "usage_in_finish_chunk" in ex.quirks
-        usage_chunk = ex.stream_usage and not groq and not in_finish
-        usage_in_finish = ex.stream_usage and not groq and in_finish
-        usage_null = ex.stream_usage and not groq and mode == "on_request"
+        eol = str(b.get("eol") or "\n")
+        placement = self.usage_placement(ex)
+        usage_null = bool(placement & {"separate_chunk", "finish_chunk"}) and ex.usage_mode[0] == "on_request"
+        cumulative = bool(b.get("cumulative_message"))
+        every_role = bool(b.get("role_every_chunk"))
+        reasoning_field = str(b.get("reasoning_field") or "reasoning_content")
+        parts = bool(b.get("content_parts"))
+        model = self.echoed_model(ex)
+        omitted = list(b.get("omit_keys") or [])
+        added = dict(b.get("add_chunk_keys") or {})
+        events: list[Event] = []
+        so_far: list[str] = []
 
         def chunk(choices: list[dict[str, Any]], **extra: Any) -> bytes:
-            obj: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": ex.model}
+            obj: dict[str, Any] = {
+                "id": cid,
+                "object": str(b.get("chunk_object") or "chat.completion.chunk"),
+                "created": created,
+                "model": model,
+            }
             if openai:
                 obj["service_tier"] = "default"
             obj["system_fingerprint"] = fingerprint
             obj["choices"] = choices
             if usage_null:
                 obj["usage"] = None  # OpenAI sends "usage": null on every chunk when asked for usage
+            if "every_chunk_cumulative" in placement and choices:
+                obj["usage"] = self.usage(ex, ans, completion=len(so_far))
             obj.update(extra)
+            reshape(obj, omitted, added)
             if openai:  # stream_options.include_obfuscation (default on): padding of varying length
                 obj["obfuscation"] = alnum_id(ex.seed + str(len(events)), 4 + len(events) % 9)
-            return sse(dumps(self.wrap(ex, obj)))
+            return sse(dumps(self.wrap(ex, obj)), eol=eol)
 
         def choice(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-            return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+            out: dict[str, Any] = {"index": 0}
+            if cumulative:
+                out["message"] = {"role": "assistant", "content": "".join(so_far)}
+            out.update({"delta": delta, "logprobs": None, "finish_reason": finish})
+            return out
 
-        events: list[Event] = []
-        first: dict[str, Any] = {"role": "assistant", "content": ""}
+        def text(piece: str) -> Any:
+            return [{"type": "text", "text": piece}] if parts else piece
+
+        if b.get("prompt_filter_first_chunk"):
+            events.append(Event("head", sse(dumps(_prompt_filter_chunk()), eol=eol)))
+        deltas = list(ans.deltas)
+        finish_text = deltas.pop() if b.get("finish_chunk_text") and deltas and plan.finish and not plan.error else None
+        first: dict[str, Any] = dict(b.get("first_delta") or {"role": "assistant", "content": ""})
         if ans.reasoning:
-            first = {"role": "assistant", "content": None, "reasoning_content": ""}
+            first = {"role": "assistant", "content": None, reasoning_field: ""}
         if openai:
             first["refusal"] = None
-        extra = {"x_groq": {"id": "req_" + ex.seed[:26]}} if groq else {}
-        events.append(Event("head", chunk([choice(first)], **extra)))
+        extra = {"x_groq": {"id": "req_" + ex.seed[:26]}} if "x_groq" in placement else {}
+        if b.get("first_chunk_text") and deltas and not ans.reasoning:
+            so_far.append(deltas.pop(0))
+            first["content"] = text(so_far[-1])
+            events.append(Event("delta", chunk([choice(first)], **extra)))
+        else:
+            events.append(Event("head", chunk([choice(first)], **extra)))
         if ans.reasoning:
             for piece in split_deltas(ans.reasoning):
-                events.append(Event("delta", chunk([choice({"content": None, "reasoning_content": piece})])))
-        for n, piece in enumerate(ans.deltas):
+                events.append(Event("delta", chunk([choice({"content": None, reasoning_field: piece})])))
+        for n, piece in enumerate(deltas):
             if plan.error and n == plan.error_after:
                 return events + self.stream_error_body(ex)
-            delta: dict[str, Any] = {"content": piece}
+            so_far.append(piece)
+            delta: dict[str, Any] = {"role": "assistant"} if every_role else {}
+            delta["content"] = text(piece)
             if ans.reasoning:
-                delta["reasoning_content"] = None
+                delta[reasoning_field] = None
             events.append(Event("delta", chunk([choice(delta)])))
             if plan.empty_choices:
                 events.append(Event("other", chunk([])))
@@ -403,40 +465,57 @@ class OpenAIChat(Family):
         if plan.finish:
             usage = self.usage(ex, ans)
             extra = {}
-            if usage_in_finish:
+            if "finish_chunk" in placement or "every_chunk_cumulative" in placement:
                 extra["usage"] = usage
-            if groq and ex.stream_usage:
-                extra["x_groq"] = {
-                    "id": "req_" + ex.seed[:26],
-                    "usage": {
-                        **usage,
-                        "queue_time": 0.01,
-                        "prompt_time": 0.002,
-                        "completion_time": 0.05,
-                        "total_time": 0.052,
-                    },
-                }
-            finish_delta: dict[str, Any] = {} if openai else {"content": ""}
-            events.append(Event("tail", chunk([choice(finish_delta, self.finish_value(ans))], **extra)))
-            if usage_chunk:
+            if "x_groq" in placement:
+                timing = {"queue_time": 0.01, "prompt_time": 0.002, "completion_time": 0.05, "total_time": 0.052}
+                extra["x_groq"] = {"id": "req_" + ex.seed[:26], "usage": {**usage, **timing}}
+            finish_delta: dict[str, Any] = dict(b.get("finish_delta", {} if openai else {"content": ""}))
+            if finish_text is not None:
+                so_far.append(finish_text)
+                finish_delta["content"] = text(finish_text)
+            events.append(Event("tail", chunk([choice(finish_delta, self.finish_value(ans, ex))], **extra)))
+            if "separate_chunk" in placement:
                 events.append(Event("tail", chunk([], usage=usage)))
-        if plan.done and "no_done_marker" not in ex.quirks:
-            events.append(Event("done", sse("[DONE]")))
+            if "usage_choice_chunk" in placement:
+                last = {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
+                events.append(Event("tail", chunk([last], usage=usage)))
+        if plan.done and b.get("done_marker", "no_done_marker" not in ex.quirks):
+            events.append(Event("done", sse("[DONE]", eol=eol)))
         return events
 
     def stream_error_body(self, ex: Exchange) -> list[Event]:
-        if "usage_in_x_groq" in ex.quirks:  # Groq reports a mid-stream failure in x_groq.error
-            cid, created, fingerprint = self.ids(ex)
-            chunk = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": ex.model,
-                     "system_fingerprint": fingerprint, "choices": [],
-                     "x_groq": {"id": "req_" + ex.seed[:26], "error": "The server had an error while processing your request."}}  # fmt: skip
-            return [Event("error", sse(dumps(self.wrap(ex, chunk))))]
-        error = {
-            "error": {
-                "message": "The server had an error while processing your request. Sorry about that!",
-                "type": "server_error",
-                "param": None,
-                "code": None,
+        """An error inside a 200 stream, in the provider's form (profile ``stream_error``)."""
+        form = ex.behaviour.get("stream_error")
+        eol = str(ex.behaviour.get("eol") or "\n")
+        message = "The server had an error while processing your request. Sorry about that!"
+        if form == "event_error":  # Groq: a named error event
+            error = {"error": {"message": message, "type": "internal_server_error", "status_code": 500}}
+            return [Event("error", sse(dumps(error), event="error", eol=eol))]
+        if form == "chunk_error_finish_stop":  # OpenRouter: an error object on a chunk that says "stop"
+            cid, created, _ = self.ids(ex)
+            chunk = {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": self.echoed_model(ex),
+                "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": "stop"}],
+                "error": {"message": "Provider returned error", "code": 502},
             }
-        }
-        return [Event("error", sse(dumps(error)))]
+            return [Event("error", sse(dumps(chunk), eol=eol))]
+        error = {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
+        return [Event("error", sse(dumps(error), eol=eol))]
+
+
+def _prompt_filter_chunk() -> dict[str, Any]:
+    """Azure's first chunk: the prompt's content-filter verdict, with empty id and model."""
+    safe = {"filtered": False, "severity": "safe"}
+    verdict = {name: dict(safe) for name in ("hate", "self_harm", "sexual", "violence")}
+    return {
+        "choices": [],
+        "created": 0,
+        "id": "",
+        "model": "",
+        "object": "",
+        "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": verdict}],
+    }

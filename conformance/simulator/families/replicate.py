@@ -73,8 +73,8 @@ def _iso(seconds: float) -> str:
 
 class Replicate(Family):
     name = "replicate"
-    json_type = "application/json"
-    sse_type = "text/event-stream"
+    json_type = "application/json; charset=utf-8"  # as recorded (replicate__predictions_create_201.json)
+    sse_type = "text/event-stream; charset=utf-8"  # as recorded (replicate__predictions_stream_sse.json)
     rejects_unknown_fields = False
     json_deltas = False
     stop_may_be_string = True
@@ -282,6 +282,7 @@ class Replicate(Family):
     def start_stream(self, ex: Exchange, ans: Answer) -> SimResponse:
         """POST with ``"stream": true``: the starting prediction whose ``urls.stream`` is read next."""
         body = self.prediction(ex, ans, done=False)
+        body["stream"] = True  # a prediction created to stream says so (replicate__predictions_create_201.json)
         return SimResponse(201, {"content-type": self.json_type}, [dumps(body).encode("utf-8")])
 
     def stream_events(self, ex: Exchange, ans: Answer, plan: StreamPlan) -> list[Event]:
