@@ -200,6 +200,7 @@ class ChatStream:
         if start_url:
             response = await self._follow(response, start_url)
         decoder = codec.stream_decoder(client._loads, client.max_event_size)
+        sse_framed = True  # False: the server answered with one JSON body instead of a stream
         usage = None
         try:
             if response.headers.get("content-type", "").startswith("application/json"):
@@ -211,7 +212,7 @@ class ChatStream:
                     if event.kind == "usage":
                         usage = event.as_usage
                     yield event
-                decoder = None
+                sse_framed = False
             else:
                 # Without a content-encoding, aiter_bytes() only passes aiter_raw()'s chunks
                 # through an identity decoder: read them directly, one async generator less
@@ -251,7 +252,7 @@ class ChatStream:
             raise StreamProtocolError(f"stream interrupted: {type(exc).__name__}", provider=client.provider) from None
         finally:
             await response.aclose()
-        if decoder is not None:
+        if sse_framed:
             for event in decoder.close():
                 if first is None and event.kind in (StreamingEvent.CONTENT, StreamingEvent.REASONING):
                     first = time.perf_counter()  # the only delta came in the last, unterminated event

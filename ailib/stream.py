@@ -43,6 +43,12 @@ def as_text(value: Any) -> str | None:
     return None
 
 
+def _every_event_one_route(_name: str, _obj: Any) -> str:
+    """The route key where a manifest routes nothing (``event_type: none``): never called,
+    since such a stream reads every event with the ``*`` route."""
+    return "*"
+
+
 class StreamDecoder:
     """Feed raw bytes; collect events; :meth:`close` at end of body."""
 
@@ -59,7 +65,7 @@ class StreamDecoder:
         self._sse = SSEDecoder(max_event_size)
         self._routes = manifest.routes
         self._default = manifest.routes.get("*")
-        self._route_key = manifest.route_key
+        self._route_key = manifest.route_key or _every_event_one_route
         event_type = manifest.stream.get("event_type", "none")
         self._mode = "field" if event_type.startswith("field:") else event_type
         self._done_marker = manifest.stream.get("done_marker")

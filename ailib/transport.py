@@ -46,8 +46,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("ailib")
 
-_MISSING = object()
-
 
 async def _sleep(seconds: float) -> None:
     """``asyncio.sleep``, imported when a retry first waits rather than at ``import ailib``
@@ -150,7 +148,7 @@ class RetryPolicy:
         """Seconds to wait before retry number ``attempt + 1``, or None to give up."""
         if not error.retryable or attempt >= self.max_retries:
             return None
-        backoff = min(self.max_delay, self.base_delay * (2**attempt)) * self.random()
+        backoff = min(self.max_delay, self.base_delay * 2.0**attempt) * self.random()
         if error.retry_after is not None:
             if error.retry_after > self.max_retry_after:
                 return None
@@ -273,9 +271,9 @@ class Transport:
         """
         client_headers = tuple(self.http.headers.raw)
         key = (method, url, tuple(query.items()), tuple(headers.items()), client_headers)
-        template = self._templates.get(key, _MISSING)
-        if template is not _MISSING:
-            return template
+        if key in self._templates:
+            return self._templates[key]
+        template: tuple[httpx.URL, httpx.Headers] | None
         if self._auth_placement == "header" and any(name.lower() == self._auth_name.lower() for name in headers):
             template = None  # the key would replace a header of the same name in place: use the plain path
         else:

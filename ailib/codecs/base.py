@@ -223,7 +223,7 @@ class Codec:
 
     def url(self, stream: bool) -> tuple[str, dict[str, str]]:
         endpoint = self.manifest.endpoint
-        path = endpoint.get("stream_path") if stream and endpoint.get("stream_path") else endpoint["chat_path"]
+        path: str = endpoint.get("stream_path") or endpoint["chat_path"] if stream else endpoint["chat_path"]
         path = path.replace("{model}", quote(self.model, safe="/"))  # Replicate: owner/name
         return self._base_url + path, (self._stream_query if stream else self._query)
 
