@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .codecs.base import ChatRequest
-from .errors import AiLibError, ParameterError, StreamProtocolError, TimeoutError
+from .codecs.base import ChatRequest, check_type
+from .errors import AiLibError, ParameterError, RedirectError, StreamProtocolError, TimeoutError
 from .types import CallStats, ChatResponse, Message, ResponseFormat, StreamingEvent, Tool
 
 if TYPE_CHECKING:
@@ -34,37 +34,57 @@ class ChatRequestBuilder:
         self._response_format: ResponseFormat | None = None
 
     # --- conversation ---------------------------------------------------------------
+    # Wrong types are refused here, at the builder call, not when the request is built.
     def system(self, text: str) -> ChatRequestBuilder:
-        self._messages.append(Message.system(text))
+        self._messages.append(Message.system(self._text("system", text)))
         return self
 
     def user(self, text: str) -> ChatRequestBuilder:
-        self._messages.append(Message.user(text))
+        self._messages.append(Message.user(self._text("user", text)))
         return self
 
     def assistant(self, text: str) -> ChatRequestBuilder:
-        self._messages.append(Message.assistant(text))
+        self._messages.append(Message.assistant(self._text("assistant", text)))
         return self
 
     def messages(self, messages: Sequence[Message]) -> ChatRequestBuilder:
+        if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+            raise ParameterError(
+                f"messages() takes a list of Message objects, got {type(messages).__name__}",
+                provider=self._client.provider,
+            )
+        for message in messages:
+            if not isinstance(message, Message):
+                raise ParameterError(
+                    f"messages() takes Message objects (Message.user(...)), got {type(message).__name__}",
+                    provider=self._client.provider,
+                )
+            self._text(message.role.value, message.content)
         self._messages.extend(messages)
         return self
 
+    def _text(self, role: str, text: object) -> str:
+        if not isinstance(text, str):
+            raise ParameterError(
+                f"{role} message text must be a string, got {type(text).__name__}", provider=self._client.provider
+            )
+        return text
+
     # --- parameters -----------------------------------------------------------------
     def temperature(self, value: float) -> ChatRequestBuilder:
-        self._parameters["temperature"] = value
+        self._parameters["temperature"] = check_type(self._client.provider, "temperature", value)
         return self
 
     def max_tokens(self, value: int) -> ChatRequestBuilder:
-        self._parameters["max_tokens"] = value
+        self._parameters["max_tokens"] = check_type(self._client.provider, "max_tokens", value)
         return self
 
     def top_p(self, value: float) -> ChatRequestBuilder:
-        self._parameters["top_p"] = value
+        self._parameters["top_p"] = check_type(self._client.provider, "top_p", value)
         return self
 
     def stop(self, sequences: Sequence[str]) -> ChatRequestBuilder:
-        self._parameters["stop"] = sequences
+        self._parameters["stop"] = check_type(self._client.provider, "stop", sequences)
         return self
 
     # --- tools and structured output --------------------------------------------------
@@ -124,13 +144,7 @@ class ChatRequestBuilder:
         client = self._client
         parts = self._parts(False)
         started = time.perf_counter()
-        http_response = await client._transport.open(*parts)
-        try:
-            raw = await http_response.aread()
-        except httpx.TimeoutException:
-            raise TimeoutError("read timed out", provider=client.provider) from None
-        finally:
-            await http_response.aclose()
+        http_response, raw = await client._transport.fetch(*parts)
         try:
             data = client._loads(raw)
         except ValueError:
@@ -178,25 +192,27 @@ class ChatStream:
     async def _run(self) -> AsyncIterator[StreamingEvent]:
         client = self._client
         codec = client._codec
+        transport = client._transport
         started = time.perf_counter()
         first: float | None = None
-        response = await client._transport.open(*self._parts)
+        response = await transport.open(*self._parts)
         start_url = codec.manifest.stream.get("start_url")
         if start_url:
             response = await self._follow(response, start_url)
-        decoder = codec.stream_decoder(client._loads)
+        decoder = codec.stream_decoder(client._loads, client.max_event_size)
+        sse_framed = True  # False: the server answered with one JSON body instead of a stream
         usage = None
         try:
             if response.headers.get("content-type", "").startswith("application/json"):
-                chunks = [await response.aread()]  # an answer without SSE framing: error or whole reply
-                events = self._json_answer(chunks[0])
+                # An answer without SSE framing: an error object, or the whole reply.
+                events = self._json_answer(await transport.read_body(response))
                 for event in events:
                     if first is None and event.kind == "content_delta":
                         first = time.perf_counter()
                     if event.kind == "usage":
                         usage = event.as_usage
                     yield event
-                decoder = None
+                sse_framed = False
             else:
                 # Without a content-encoding, aiter_bytes() only passes aiter_raw()'s chunks
                 # through an identity decoder: read them directly, one async generator less
@@ -204,22 +220,39 @@ class ChatStream:
                 # cassette, or a mock) has no raw stream left; aiter_bytes() serves its content.
                 direct = not response.is_stream_consumed and "content-encoding" not in response.headers
                 feed = decoder.feed
+                idle_limit = client.idle_timeout
+                quiet_since = 0.0  # when reads stopped bringing events (0: the last read did)
                 async for chunk in response.aiter_raw() if direct else response.aiter_bytes():
                     events = feed(chunk)
                     if events:
+                        quiet_since = 0.0
                         if first is None:
                             first = time.perf_counter()
                         for event in events:
                             yield event
+                    elif idle_limit is not None:
+                        # Bytes but no event (comments, keep-alives, a trickle): the clock is
+                        # read only on such reads, not per event.
+                        now = time.monotonic()
+                        if not quiet_since:
+                            quiet_since = now
+                        elif now - quiet_since > idle_limit:
+                            raise TimeoutError(
+                                f"stream idle: no event for more than {idle_limit:g} s", provider=client.provider
+                            )
                     if decoder.error is not None:
                         raise decoder.error
+                    if decoder.ended:
+                        break  # the terminal event: stop reading, even if the server holds on
         except httpx.TimeoutException:
             raise TimeoutError("stream stalled: no data within the read timeout", provider=client.provider) from None
-        except httpx.TransportError as exc:
+        except httpx.DecodingError:
+            raise StreamProtocolError("stream body does not decode", provider=client.provider) from None
+        except httpx.HTTPError as exc:
             raise StreamProtocolError(f"stream interrupted: {type(exc).__name__}", provider=client.provider) from None
         finally:
             await response.aclose()
-        if decoder is not None:
+        if sse_framed:
             for event in decoder.close():
                 if first is None and event.kind in (StreamingEvent.CONTENT, StreamingEvent.REASONING):
                     first = time.perf_counter()  # the only delta came in the last, unterminated event
@@ -268,22 +301,38 @@ class ChatStream:
         return events
 
     async def _follow(self, response: httpx.Response, start_url: str) -> httpx.Response:
-        """Two-step streams: the first answer names the URL that streams the output."""
+        """Two-step streams: the first answer names the URL that streams the output. It is
+        followed (with the key) only to the endpoint's origin or a documented domain."""
         from .paths import compile_path
 
         client = self._client
-        raw = await response.aread()
-        await response.aclose()
+        transport = client._transport
+        try:
+            raw = await transport.read_body(response)
+        finally:
+            await response.aclose()
         try:
             url = compile_path(start_url)(json.loads(raw))
         except ValueError:
             url = None
-        if not isinstance(url, str):
+        target = None
+        if isinstance(url, str):
+            try:
+                target = httpx.URL(url)
+            except httpx.InvalidURL:
+                target = None
+        if target is None or not target.host:
             raise StreamProtocolError(
                 f"no stream URL at {start_url!r} in the provider's answer", provider=client.provider
             )
+        if not transport.may_follow(target):
+            raise RedirectError(
+                f"stream URL at {start_url!r} points to {target.scheme}://{target.host}, not to the endpoint's "
+                "origin or a documented https host: refused (the API key would go with it)",
+                provider=client.provider,
+            )
         headers = {"accept": "text/event-stream", "cache-control": "no-store"}
-        return await client._transport.open("GET", url, {}, headers, None)
+        return await transport.open("GET", str(target), {}, headers, None)
 
 
 __all__ = ["AiLibError", "ChatRequestBuilder", "ChatStream"]

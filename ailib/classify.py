@@ -1,10 +1,16 @@
 """Classify a provider failure (HTTP status + error body) into a standard error.
 
 Order of evidence, most specific first: the provider's own error code or type when
-the manifest maps it (``errors.classes``), then the HTTP status; where the status is
-ambiguous (400, or unknown), words of the provider's message the manifest names
-(``errors.message_classes``, e.g. xAI's 400 "Incorrect API key"); a 429 whose code or
-message speaks of quota or billing is ``quota_exhausted`` rather than ``rate_limited``.
+the manifest maps it (``errors.classes``), then a code with a standard meaning
+(:data:`~ailib.errors.STANDARD_CODES`, e.g. ``context_length_exceeded``), then the HTTP
+status; where the status or type is ambiguous (400, ``invalid_request_error``, unknown) and
+no error code decided, words of the provider's message
+the manifest names (``errors.message_classes``, e.g. xAI's 400 "Incorrect API key"), then
+standard words (:data:`~ailib.errors.STANDARD_MESSAGE_CLASSES`). A ``rate_limited`` that
+came from the type or the status (Gemini's RESOURCE_EXHAUSTED, a bare 429) becomes
+``quota_exhausted`` when the code or message speaks of quota or billing; one the
+provider's own error code says (OpenAI's ``rate_limit_exceeded``, whose message also
+mentions billing) stays ``rate_limited``: an explicit code beats words.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import email.utils
 import time
 from typing import Any
 
-from .errors import ERROR_CLASSES, AiLibError, class_for_status
+from .errors import ERROR_CLASSES, STANDARD_CODES, STANDARD_MESSAGE_CLASSES, AiLibError, class_for_status
 from .manifest import Manifest
 
 
@@ -68,18 +74,22 @@ def provider_error(
         else:
             message = "provider returned an error with no message"
     mapped = errors.get("classes") or {}
-    error_class = mapped.get(pcode or "") or mapped.get(ptype or "")
+    by_code = mapped.get(pcode or "") or STANDARD_CODES.get(pcode or "")
+    error_class = by_code or mapped.get(ptype or "") or STANDARD_CODES.get(ptype or "")
     if error_class is None:
         # An error inside a 200 stream: some providers carry the HTTP status the upstream
         # failed with as a numeric code (OpenRouter {"error": {"code": 502}}).
         judged = status if status is not None else _status_in(pcode)
         error_class = class_for_status(judged) if judged is not None else "server_error"
-        if error_class in ("invalid_request", "unknown"):  # an ambiguous status: the text may say more
-            for text, named in (errors.get("message_classes") or {}).items():
-                if text.lower() in message.lower():
-                    error_class = named
-                    break
-    if error_class == "rate_limited":
+    if by_code is None and error_class in ("invalid_request", "unknown"):
+        # An ambiguous status or type (a 400, Anthropic's invalid_request_error): the text may say more.
+        words = message.lower()
+        for table in (errors.get("message_classes") or {}, STANDARD_MESSAGE_CLASSES):
+            named = next((c for text, c in table.items() if text.lower() in words), None)
+            if named is not None:
+                error_class = named
+                break
+    if error_class == "rate_limited" and by_code is None:
         haystack = " ".join(filter(None, (pcode, ptype, message))).lower()
         if any(marker.lower() in haystack for marker in errors.get("quota_markers", ())):
             error_class = "quota_exhausted"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import ssl
 from collections.abc import Callable
@@ -28,10 +29,67 @@ if TYPE_CHECKING:
 # httpx plus ailib's small public types, not the machinery behind them.
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+#: Characters one stream event may hold (a 1 MiB delta is far inside it).
+DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+#: Bytes one (non-streaming) response body may hold.
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+def _positive_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _checked_timeout(provider: str, timeout: object) -> httpx.Timeout | None:
+    """``timeout`` as an ``httpx.Timeout``: a positive finite number of seconds, or one."""
+    if timeout is None or isinstance(timeout, httpx.Timeout):
+        return timeout
+    if not _positive_number(timeout):
+        raise ConfigurationError(
+            f"timeout must be a positive number of seconds or an httpx.Timeout, got {timeout!r:.40}",
+            provider=provider,
+        )
+    return httpx.Timeout(float(timeout))  # type: ignore[arg-type]
+
+
+def _check_arguments(
+    provider: str,
+    base_url: object,
+    http_client: object,
+    max_retries: object,
+    idle_timeout: object,
+    max_event_size: object,
+    max_body_bytes: object,
+    manifests_dir: object = None,
+    fast: object = False,
+) -> None:
+    """Refuse wrong argument types at ``create()``, before anything is loaded or sent."""
+    problem = None
+    if manifests_dir is not None and not isinstance(manifests_dir, (str, os.PathLike)):
+        problem = f"manifests_dir must be a path, got {type(manifests_dir).__name__}"
+    elif not isinstance(fast, bool):
+        problem = f"fast must be True or False, got {fast!r:.40}"
+    elif base_url is not None and not isinstance(base_url, str):
+        problem = f"base_url must be a string, got {type(base_url).__name__}"
+    elif http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+        problem = f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
+    elif not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+        problem = f"max_retries must be a non-negative integer, got {max_retries!r:.40}"
+    elif idle_timeout is not None and not _positive_number(idle_timeout):
+        problem = f"idle_timeout must be a positive number of seconds, got {idle_timeout!r:.40}"
+    else:
+        for name, value in (("max_event_size", max_event_size), ("max_body_bytes", max_body_bytes)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                problem = f"{name} must be a positive integer, got {value!r:.40}"
+    if problem:
+        raise ConfigurationError(problem, provider=provider)
 
 
 def split_model_id(model_id: str) -> tuple[str, str]:
-    """``"openrouter/anthropic/claude-3.5-sonnet"`` -> ``("openrouter", "anthropic/claude-3.5-sonnet")``."""
+    """``"openrouter/anthropic/claude-3.5-sonnet"`` -> ``("openrouter", "anthropic/claude-3.5-sonnet")``.
+
+    The model part may hold ``/`` (OpenRouter, Replicate ``owner/name``); the codec
+    refuses empty, ``.`` and ``..`` segments (see :func:`ailib.codecs.base.check_model`).
+    """
     if not isinstance(model_id, str):
         raise ConfigurationError(f"model id must be a string like 'openai/gpt-4o', got {type(model_id).__name__}")
     provider, sep, model = model_id.partition("/")
@@ -43,6 +101,10 @@ def split_model_id(model_id: str) -> tuple[str, str]:
 def _checked_key(key: str, source: str, provider: str) -> Secret:
     """A key goes into a header: whitespace, control or non-ASCII characters would make
     httpx or h11 fail later with an error that quotes the whole header value."""
+    if not isinstance(key, str):
+        raise ConfigurationError(
+            f"the API key for {provider} from {source} must be a string, got {type(key).__name__}", provider=provider
+        )
     if not all("!" <= ch <= "~" for ch in key):
         raise ConfigurationError(
             f"the API key for {provider} from {source} contains whitespace, control or non-ASCII "
@@ -54,6 +116,8 @@ def _checked_key(key: str, source: str, provider: str) -> Secret:
 
 def resolve_api_key(manifest: manifests.Manifest, api_key: str | None) -> Secret:
     """An explicit key, else the manifest's variable(s), else ``<PROVIDER>_API_KEY``."""
+    if api_key is not None and not isinstance(api_key, str):
+        raise ConfigurationError(f"api_key must be a string, got {type(api_key).__name__}", provider=manifest.id)
     if api_key:
         return _checked_key(api_key, "api_key=", manifest.id)
     for name in manifest.env_vars():
@@ -84,6 +148,8 @@ class AiClient:
         self._http = http
         self._owns_http = owns_http
         self._loads = loads
+        self.max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE
+        self.idle_timeout: float | None = transport.timeout.read
 
     @classmethod
     async def create(
@@ -97,25 +163,43 @@ class AiClient:
         max_retries: int = 2,
         manifests_dir: str | os.PathLike[str] | None = None,
         fast: bool = False,
+        idle_timeout: float | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> AiClient:
         """Build a client for ``"provider/model"``.
+
+        ``timeout`` bounds each attempt as a whole (connect, headers and body of a
+        non-streaming call; connect and headers of a stream) as well as each read.
+        ``idle_timeout`` (default: the read timeout) ends a stream that brings bytes but
+        no event, only comments or a trickle, for that long. ``max_event_size``
+        (characters of one stream event) and ``max_body_bytes`` (one response body)
+        bound what a server can make the client hold.
 
         ``fast=True`` selects the optional fast path (``pip install ailib[fast]``):
         the aiohttp-backed httpx transport and orjson, behind the same httpx API.
         """
         provider, name = split_model_id(model)
+        _check_arguments(
+            provider,
+            base_url,
+            http_client,
+            max_retries,
+            idle_timeout,
+            max_event_size,
+            max_body_bytes,
+            manifests_dir,
+            fast,
+        )
+        timeout = _checked_timeout(provider, timeout)
         from . import manifest as manifests
         from .codecs import CODECS
 
         manifest = manifests.load(provider, manifests_dir)
         if not manifest.chat_supported:
             raise UnsupportedError(f"{provider} has no chat API: {manifest.chat_reason}", provider=provider)
-        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
-            raise ConfigurationError(f"max_retries must be a non-negative integer, got {max_retries!r}")
         codec = CODECS[manifest.family](manifest, name, base_url)
         key = resolve_api_key(manifest, api_key)
-        if timeout is not None and not isinstance(timeout, httpx.Timeout):
-            timeout = httpx.Timeout(timeout)
         loads: Callable[[Any], Any] = json.loads
         owns = http_client is None
         if http_client is None:
@@ -127,9 +211,17 @@ class AiClient:
         if fast:
             loads = _fast_loads()
         transport = Transport(
-            http_client, codec, key, RetryPolicy(max_retries=max_retries), timeout if not owns else None
+            http_client,
+            codec,
+            key,
+            RetryPolicy(max_retries=max_retries),
+            timeout if not owns else None,
+            max_body_bytes=max_body_bytes,
         )
-        return cls(manifest, name, transport, http_client, owns, loads)
+        client = cls(manifest, name, transport, http_client, owns, loads)
+        client.max_event_size = max_event_size
+        client.idle_timeout = idle_timeout if idle_timeout is not None else transport.timeout.read
+        return client
 
     new = create
     from_model = create
@@ -148,6 +240,8 @@ class AiClient:
         return ChatRequestBuilder(self)
 
     async def aclose(self) -> None:
+        """Close the client; a call made after this raises :class:`ClientClosedError`."""
+        self._transport.closed = True
         if self._owns_http:
             await self._http.aclose()
 

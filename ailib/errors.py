@@ -121,6 +121,22 @@ class StreamProtocolError(ServerError):
     transient server failure it almost always is."""
 
 
+class ResponseTooLargeError(ServerError):
+    """A response body or one stream event is larger than the client's limit
+    (``max_body_bytes`` / ``max_event_bytes`` of ``AiClient.create``). Not retried: the
+    same request would bring the same answer."""
+
+    retryable = False
+
+
+class RedirectError(AiLibError):
+    """The endpoint answered with a redirect the client does not follow: to another
+    origin, from https to http, or a POST turned into a GET. The API key is sent only to
+    the endpoint's own origin, so such a redirect is refused rather than followed."""
+
+    error_class, code = "unknown", "E9999"
+
+
 # --- errors raised before any request: the caller or a manifest is at fault ------
 
 
@@ -128,6 +144,10 @@ class ConfigurationError(AiLibError):
     """Unknown provider, malformed model id, missing API key or URL variable."""
 
     error_class, code = "invalid_request", "E1001"
+
+
+class ClientClosedError(ConfigurationError):
+    """The client (or the ``http_client`` it was given) was closed with ``aclose()``."""
 
 
 class ParameterError(AiLibError, ValueError):
@@ -222,6 +242,32 @@ STATUS_CLASSES: dict[int, str] = {
 }
 
 
+#: Provider error codes whose meaning is the same wherever they appear, checked after a
+#: manifest's own ``errors.classes``. A context-length error is ``request_too_large``
+#: (E1005), so a caller can catch it and trim the conversation.
+#: - ``context_length_exceeded``: OpenAI's code (AI-Protocol v2 providers/openai.yaml
+#:   ``by_error_code``); also OpenRouter's canonical ``ApiErrorType``
+#:   (specs/openrouter/in.openapi.yaml, ApiErrorType), with ``token_limit_exceeded``.
+STANDARD_CODES: dict[str, str] = {
+    "context_length_exceeded": "request_too_large",
+    "token_limit_exceeded": "request_too_large",
+}
+
+#: Words of a provider message that name the class where the status is ambiguous (a 400
+#: without a code this client knows), checked after a manifest's ``errors.message_classes``.
+#: - "maximum context length": OpenAI-compatible servers ("This model's maximum context
+#:   length is 4097 tokens", e.g. github.com/AstrBotDevs/AstrBot/issues/1).
+#: - "prompt is too long": Anthropic's 400 invalid_request_error ("prompt is too long:
+#:   208656 tokens > 200000 maximum", github.com/anthropics/claude-code/issues/59696).
+#: - "exceeds the maximum number of tokens allowed": Gemini's 400 INVALID_ARGUMENT ("The
+#:   input token count (3475108) exceeds ...", github.com/google-gemini/gemini-cli/issues/4231).
+STANDARD_MESSAGE_CLASSES: dict[str, str] = {
+    "maximum context length": "request_too_large",
+    "prompt is too long": "request_too_large",
+    "exceeds the maximum number of tokens allowed": "request_too_large",
+}
+
+
 def class_for_status(status: int) -> str:
     """The standard class for an HTTP status (other 5xx are server errors)."""
     if status in STATUS_CLASSES:
@@ -230,4 +276,4 @@ def class_for_status(status: int) -> str:
 
 
 __all__ = [name for name, obj in globals().items() if isinstance(obj, type) and issubclass(obj, AiLibError)]
-__all__ += ["ERROR_CLASSES", "STATUS_CLASSES", "class_for_status"]
+__all__ += ["ERROR_CLASSES", "STANDARD_CODES", "STANDARD_MESSAGE_CLASSES", "STATUS_CLASSES", "class_for_status"]

@@ -196,6 +196,9 @@ def _json_path(parts: Any) -> str:
     return out
 
 
+#: The largest manifest file read (today's are under 8 KB). Checked before YAML parses it:
+#: a few MB of list-heavy YAML costs seconds and hundreds of MB to parse.
+MAX_FILE_BYTES = 256 * 1024
 _JSON_SCALARS = (str, int, float, bool, type(None))
 MAX_DEPTH = 32
 MAX_VALUES = 100_000
@@ -429,6 +432,10 @@ def load_file(path: str | os.PathLike[str]) -> Manifest:
         stat = os.stat(name)
     except OSError as exc:
         raise ManifestError(Path(name).name, "$", f"cannot read: {exc.strerror}") from None
+    if stat.st_size > MAX_FILE_BYTES:
+        raise ManifestError(
+            Path(name).name, "$", f"file of {stat.st_size} bytes is larger than a manifest can be ({MAX_FILE_BYTES})"
+        )
     return _load_cached(os.path.abspath(name), stat.st_mtime_ns, stat.st_size)
 
 

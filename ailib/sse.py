@@ -8,12 +8,21 @@ lines end in LF, CRLF or CR; a line starting with ``:`` is a comment (keep-alive
 blank line dispatches; an event with no data is not dispatched; a final event
 without its trailing blank line is still delivered at end of stream (as the
 providers that omit it expect, although the spec would drop it).
+
+The work is linear in the input: a line that spans many reads is kept as a list of
+pieces and joined once, when its end arrives (re-joining and re-scanning the whole
+pending text on every read made a long line quadratic). An optional ``max_event_size``
+bounds the characters one event may hold, pending line included: past it,
+:class:`~ailib.errors.ResponseTooLargeError`.
 """
 
 from __future__ import annotations
 
 import codecs
+import sys
 from dataclasses import dataclass
+
+from .errors import ResponseTooLargeError
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +42,32 @@ Fields = tuple[str, str, "str | None", "int | None"]
 class SSEDecoder:
     """Feed bytes with :meth:`feed`, then call :meth:`flush` at end of stream."""
 
-    __slots__ = ("_buffer", "_data", "_event", "_id", "_pending_cr", "_retry", "_utf8")
+    __slots__ = (
+        "_buffer",
+        "_data",
+        "_data_counted",
+        "_data_size",
+        "_event",
+        "_fast_max",
+        "_id",
+        "_limit",
+        "_pending",
+        "_pending_cr",
+        "_pending_size",
+        "_retry",
+        "_utf8",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_size: int | None = None) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
+        self._buffer = ""  # the start of an unfinished line, when it came in one read
+        self._pending: list[str] = []  # ... or its pieces, when it spans several
+        self._pending_size = 0
+        self._limit = max_event_size
+        # the longest one-event read the fast path takes: "data: " + the limit + "\n\n"
+        self._fast_max = max_event_size + 8 if max_event_size is not None else sys.maxsize
+        self._data_counted = 0  # how many of _data's lines _data_size has counted
+        self._data_size = 0
         self._pending_cr = False
         self._data: list[str] = []
         self._event = ""
@@ -62,6 +92,7 @@ class SSEDecoder:
             text[-2:] == "\n\n"
             and text[:6] == "data: "
             and not self._buffer
+            and not self._pending
             and not self._data
             and not self._pending_cr
             and text.find("\n") == len(text) - 2
@@ -70,6 +101,8 @@ class SSEDecoder:
             # The usual read when a provider sends one event per chunk: exactly one
             # whole single-line "data:" event, nothing pending. What the general path
             # below returns, without splitting lines.
+            if len(text) > self._fast_max:
+                self._too_large()
             fields = (text[6:-2], self._event or "message", self._id, self._retry)
             self._event = ""
             return [fields]
@@ -77,21 +110,73 @@ class SSEDecoder:
             self._pending_cr = False
             if text[0] == "\n":
                 text = text[1:]
+                if not text:
+                    return []
         if text[-1:] == "\r":
             # A CR at the end may be the first half of CRLF: treat it as the line end
             # now and swallow a following LF in the next read.
             self._pending_cr = True
-        buffer = self._buffer + text if self._buffer else text
+        if "\n" not in text and "\r" not in text:
+            # No line ends here: keep the piece; the line is joined once, when it ends.
+            if self._buffer:
+                self._pending.append(self._buffer)
+                self._buffer = ""
+            self._pending.append(text)
+            self._pending_size += len(text)
+            if self._limit is not None and self._pending_size + self._data_size > self._limit:
+                self._too_large()
+            return []
+        if self._pending:
+            if self._buffer:
+                self._pending.append(self._buffer)
+            self._pending.append(text)
+            buffer = "".join(self._pending)
+            self._pending = []
+            self._pending_size = 0
+        else:
+            buffer = self._buffer + text if self._buffer else text
         if "\r" in buffer:
             buffer = buffer.replace("\r\n", "\n").replace("\r", "\n")
         lines = buffer.split("\n")
         self._buffer = lines.pop()
-        return self._lines(lines) if lines else []
+        if self._limit is not None and len(buffer) + self._data_size > self._limit:
+            self._check_lines(lines)  # only a read bigger than the limit can complete a too-big event
+        events = self._lines(lines) if lines else []
+        if self._limit is not None:
+            self._check_size()
+        return events
+
+    def _check_size(self) -> None:
+        """The event being collected (its data lines, and the line still open) within the limit."""
+        data = self._data
+        if not data:
+            self._data_counted = self._data_size = 0
+        elif self._data_counted < len(data):
+            self._data_size += sum(len(line) for line in data[self._data_counted :])
+            self._data_counted = len(data)
+        self._pending_size = len(self._buffer)
+        if self._data_size + self._pending_size > (self._limit or 0):
+            self._too_large()
+
+    def _check_lines(self, lines: list[str]) -> None:
+        """The events these lines complete, or keep open, within the limit (lines counted whole)."""
+        size = self._data_size
+        for line in lines:
+            size = size + len(line) if line else 0
+            if size > (self._limit or 0):
+                self._too_large()
+
+    def _too_large(self) -> None:
+        self._pending, self._buffer, self._data = [], "", []
+        raise ResponseTooLargeError(f"a stream event exceeds the limit of {self._limit} characters")
 
     def flush_fields(self) -> list[Fields]:
         rest = self._utf8.decode(b"", final=True)
-        lines = [self._buffer + rest] if (self._buffer or rest) else []
-        self._buffer = ""
+        line = "".join(self._pending) + self._buffer + rest
+        lines = [line] if line else []
+        if self._limit is not None:
+            self._check_lines(lines)
+        self._buffer, self._pending, self._pending_size = "", [], 0
         events = self._lines(lines)
         if self._data:
             events.append(self._dispatch())
@@ -131,5 +216,6 @@ class SSEDecoder:
         data = self._data
         fields = (data[0] if len(data) == 1 else "\n".join(data), self._event or "message", self._id, self._retry)
         self._data = []
+        self._data_counted = self._data_size = 0
         self._event = ""
         return fields

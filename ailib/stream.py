@@ -45,6 +45,12 @@ def as_text(value: Any) -> str | None:
     return None
 
 
+def _every_event_one_route(_name: str, _obj: Any) -> str:
+    """The route key where a manifest routes nothing (``event_type: none``): never called,
+    since such a stream reads every event with the ``*`` route."""
+    return "*"
+
+
 class StreamDecoder:
     """Feed raw bytes; collect events; :meth:`close` at end of body."""
 
@@ -56,14 +62,16 @@ class StreamDecoder:
         redact: Callable[[str], str] | None = None,
         tool_piece: PieceReader | None = None,
         tool_calls: type[ToolCallAccumulator] = ToolCallAccumulator,
+        max_event_size: int | None = None,
     ) -> None:
-        self._sse = SSEDecoder()
+        self._sse = SSEDecoder(max_event_size)
         self._routes = manifest.routes
         self._default = manifest.routes.get("*")
-        self._route_key = manifest.route_key
+        self._route_key = manifest.route_key or _every_event_one_route
         event_type = manifest.stream.get("event_type", "none")
         self._mode = "field" if event_type.startswith("field:") else event_type
         self._done_marker = manifest.stream.get("done_marker")
+        self._ends_at_finish = bool(manifest.stream.get("ends_at_finish"))
         self._finish_map = manifest.finish_reasons
         self._make_error = make_error
         self._loads = loads
@@ -80,10 +88,15 @@ class StreamDecoder:
         self.error: AiLibError | None = None
 
     def feed(self, chunk: bytes) -> list[StreamingEvent]:
-        """Events completed by this chunk. After a provider error, :attr:`error` is set."""
-        if self.error is not None:
+        """Events completed by this chunk. After a provider error, :attr:`error` is set;
+        after the terminal event, :attr:`ended` is, and nothing more is read."""
+        if self.error is not None or self.ended:
             return []
-        fields = self._sse.feed_fields(chunk)
+        try:
+            fields = self._sse.feed_fields(chunk)
+        except AiLibError as exc:  # an event over the size limit
+            self._fail(exc)
+            return []
         return self._events(fields) if fields else []
 
     def feed_objects(self, objects: list[Any]) -> list[StreamingEvent]:
@@ -95,7 +108,12 @@ class StreamDecoder:
 
     def close(self) -> list[StreamingEvent]:
         """End of body: the last events, then usage and finish; raises if the stream broke."""
-        out = self._events(self._sse.flush_fields()) if self.error is None else []
+        out: list[StreamingEvent] = []
+        if self.error is None and not self.ended:
+            try:
+                out = self._events(self._sse.flush_fields())
+            except AiLibError as exc:  # the last, unterminated event is over the size limit
+                self._fail(exc)
         if self.error is not None:
             return out
         if self.raw_finish is None and not self.ended:
@@ -128,7 +146,7 @@ class StreamDecoder:
         for data, event, _, _ in sse_events:
             if data == done_marker:
                 self.ended = True
-                continue
+                break  # the terminal event: whatever follows it is not part of the answer
             if mode == "sse":
                 # Route by the SSE event name before parsing: ignored events (ping) cost nothing.
                 route = routes.get(event) or default
@@ -137,7 +155,9 @@ class StreamDecoder:
                 if route.text:
                     if data:
                         out.append(StreamingEvent(_CONTENT, ContentDelta(data)))
-                    self.ended = self.ended or route.end
+                    if route.end:
+                        self.ended = True
+                        break
                     continue
                 try:
                     obj = loads(data)
@@ -194,9 +214,14 @@ class StreamDecoder:
                     usage[name] = value
             if self.model is None:
                 self.model = route.model(obj)
-            if route.end:
-                self.ended = True
+            if route.end or (finish and self._ends_at_finish):
+                self.ended = True  # the terminal event: what follows it is not part of the answer
+                break
         return out
+
+    def _fail(self, error: AiLibError) -> None:
+        error.provider = self._provider
+        self.error = error
 
     def _start_tools(self) -> ToolCallAccumulator | None:
         if self._tool_piece is None:

@@ -5,7 +5,9 @@
 * Scrubbing: credentials are replaced in headers and query strings before a request is
   stored, key-shaped strings are removed from bodies, and volatile headers (dates,
   user-agent) are dropped from both sides. Request ids are kept: they are not secret and
-  are what a provider's support asks for.
+  are what a provider's support asks for. The text finally written is
+  scrubbed once more (:func:`scrub_text`): pretty-printing a JSON body turns an escaped
+  key (``\\u0073k-...``) back into a plain one.
 * Provenance: each cassette carries ``provenance: {source, recorded, client}`` and the
   index ``cassettes/PROVENANCE.yaml`` lists them all.
 * Routing: when recording from the provider simulator, sockets go to 127.0.0.1 below
@@ -82,9 +84,12 @@ KEY_PATTERN = re.compile(
 
 
 def scrub_text(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` without the secrets (also JSON-escaped or percent-encoded) nor key-shaped strings."""
+    from ailib.transport import Secret
+
     for secret in secrets:
         if secret:
-            text = text.replace(secret, REDACTED)
+            text = Secret(secret).redact(text, REDACTED)
     return KEY_PATTERN.sub(REDACTED, text)
 
 

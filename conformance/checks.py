@@ -196,7 +196,7 @@ def check_response(
         if got != expect["finish_reason"]:
             problems.append(f"{where}: finish_reason {got!r}, expected {expect['finish_reason']!r}")
     if "content_excludes" in expect and expect["content_excludes"] in (outcome.content or ""):
-        problems.append(f"{where}: content still contains the stop sequence {expect['content_excludes']!r}")
+        problems.append(f"{where}: content contains {expect['content_excludes']!r}, which the answer must not hold")
     return problems
 
 

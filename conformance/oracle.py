@@ -227,8 +227,12 @@ def read_stream(family: str, text: str) -> Reading:
     r = Reading()
     calls = _Calls()
     for name, data in sse_events(text):
+        # The terminal event ends the answer; bytes after it are not part of it: OpenAI's
+        # "data: [DONE]" (API reference, stream), Anthropic's message_stop (streaming
+        # docs: the final event), Replicate's done (streaming guide), and Gemini's chunk
+        # with a finishReason, its last (../shared/realworld/gemini__stream_sse_basic.json).
         if data == "[DONE]":
-            continue
+            break
         if family == "replicate":
             if name == "output":
                 r.deltas.append(data)
@@ -242,6 +246,7 @@ def read_stream(family: str, text: str) -> Reading:
                     r.error = {"message": obj.get("detail")} if isinstance(obj, dict) else obj
                     break
                 r.raw_finish = (obj.get("reason") if isinstance(obj, dict) else None) or "succeeded"
+                break
             continue
         try:
             obj = json.loads(data)
@@ -284,6 +289,8 @@ def read_stream(family: str, text: str) -> Reading:
             elif kind == "error":
                 r.error = obj.get("error")
                 break
+            elif kind == "message_stop":
+                break
         elif family == "gemini":
             if obj.get("error"):
                 r.error = obj["error"]
@@ -300,6 +307,8 @@ def read_stream(family: str, text: str) -> Reading:
             if usage:
                 r.prompt_tokens, r.completion_tokens = usage.get("promptTokenCount"), usage.get("candidatesTokenCount")
                 r.total_tokens = usage.get("totalTokenCount")
+            if r.raw_finish:
+                break
         elif family == "cohere-v2":
             kind = obj.get("type", name)
             if kind == "content-delta":

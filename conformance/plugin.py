@@ -36,6 +36,7 @@ from .cassettes import (
     make_request_filter,
     make_response_filter,
     provenance_block,
+    scrub_text,
     simulator_client_factory,
     update_provenance_index,
     use_cassettes_dir,
@@ -254,8 +255,12 @@ class _ProvenancePersister:
             block.update(profile_for(path.parent.name).provenance(model))
         path.parent.mkdir(parents=True, exist_ok=True)
         ReadableSerializer.provenance = block
+        provider = path.parent.name
+        secrets = (planted_key(provider), *_live_keys(provider)) if provider in _providers() else ()
         try:
-            text = serialize(cassette_dict, serializer)
+            # Scrubbed as written: pretty-printing un-escapes JSON, so a key the filters
+            # saw only as "\u0073k-..." would otherwise reach the file in clear.
+            text = scrub_text(serialize(cassette_dict, serializer), secrets)
         finally:
             ReadableSerializer.provenance = None
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")  # an interrupted run leaves no torn cassette
@@ -316,6 +321,12 @@ def vcr_config(
     config["before_record_request"] = make_request_filter(lambda: keys, wire)
     config["before_record_response"] = make_response_filter(lambda: keys)
     return config
+
+
+def _providers() -> list[str]:
+    from ailib import manifest as manifests
+
+    return manifests.available()
 
 
 def _live_keys(provider: str) -> tuple[str, ...]:

@@ -336,9 +336,10 @@ def _judge(
     family = contract["family"]
     try:
         status = cassette.responses[-1]["status"]["code"]
-        reading = (
-            checks.reading_of(family, body, scenario.stream) if status < 400 else checks.error_reading(family, body)
-        )
+        # An error answer (any status, a redirect, or a 200 that is an error object) is read
+        # for the provider's message; an answer or a stream, for its content.
+        error_body = status >= 300 or ("error" in scenario.expect and not scenario.stream)
+        reading = checks.error_reading(family, body) if error_body else checks.reading_of(family, body, scenario.stream)
     except (ValueError, KeyError, TypeError) as exc:
         problems.append(f"{provider}/{scenario.id}: recorded response unreadable ({type(exc).__name__}: {exc})")
     else:

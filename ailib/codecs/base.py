@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from ..errors import (
     ManifestError,
     OutputJSONError,
     ParameterError,
+    StreamProtocolError,
     UnsupportedError,
 )
 from ..manifest import Manifest
@@ -45,9 +47,34 @@ class ChatRequest:
 
 
 _NUMBER = (int, float)
+#: Ranges no provider goes beyond, checked even where a manifest declares no bounds:
+#: sampling temperature is never negative, top_p is a probability mass, and at least
+#: one token must be allowed (OpenAI, Anthropic, Gemini, Cohere API references).
+_SANE_RANGES: dict[str, tuple[float, float]] = {
+    "temperature": (0.0, math.inf),
+    "top_p": (0.0, 1.0),
+    "max_tokens": (1, math.inf),
+}
+_DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
-def _check_parameter(provider: str, name: str, value: Any, spec: Any) -> Any:
+def _authority(template: str) -> str:
+    """The ``host[:port]`` part of a URL template (where a variable would pick the host)."""
+    rest = template.partition("://")[2]
+    return re.split(r"[/?#]", rest, maxsplit=1)[0]
+
+
+def check_model(provider: str, model: str) -> None:
+    """A model name is placed in URL paths: no empty, ``.`` or ``..`` segment may change the path."""
+    if not isinstance(model, str) or any(segment in ("", ".", "..") for segment in model.split("/")):
+        raise ConfigurationError(
+            f"{provider}: model name {model!r:.80} has an empty, '.' or '..' segment", provider=provider
+        )
+
+
+def check_type(provider: str, name: str, value: Any) -> Any:
+    """``value`` if it has the type parameter ``name`` takes (a ``stop`` string becomes a
+    list), else :class:`ParameterError`. Ranges are checked per provider, in the codec."""
     if name in ("temperature", "top_p"):
         if isinstance(value, bool) or not isinstance(value, _NUMBER):
             raise ParameterError(f"{name} must be a number, got {type(value).__name__}", provider=provider)
@@ -63,12 +90,23 @@ def _check_parameter(provider: str, name: str, value: Any, spec: Any) -> Any:
             raise ParameterError("stop must be a list of strings", provider=provider)
         if not value:
             raise ParameterError("stop must not be empty", provider=provider)
+        value = list(value)
+    return value
+
+
+def _check_parameter(provider: str, name: str, value: Any, spec: Any) -> Any:
+    value = check_type(provider, name, value)
+    if name == "stop":
         if spec.max_items is not None and len(value) > spec.max_items:
             raise ParameterError(
                 f"stop takes at most {spec.max_items} sequences for {provider}, got {len(value)}", provider=provider
             )
-        value = list(value)
         return spec.join.join(value) if spec.join is not None else value
+    sane = _SANE_RANGES.get(name)
+    if sane is not None and not (sane[0] <= value <= sane[1]):
+        raise ParameterError(
+            f"{name}={value!r} is outside the range every provider accepts [{sane[0]}, {sane[1]}]", provider=provider
+        )
     below = spec.min is not None and (value <= spec.min if spec.exclusive_min else value < spec.min)
     above = spec.max is not None and (value >= spec.max if spec.exclusive_max else value > spec.max)
     if below or above:
@@ -128,8 +166,13 @@ class Codec:
 
     # --- URL ----------------------------------------------------------------------
     def _resolve_base_url(self, override: str | None) -> str:
+        """The base URL with its ``{variables}`` filled in. A value that lands in the host
+        must be one DNS label (it cannot add a host, a port, a path or a ``#``); one in the
+        path is percent-encoded into its segment."""
         template = (override or self.manifest.endpoint["base_url"]).rstrip("/")
-        values = {"model": quote(self.model, safe="")}
+        check_model(self.provider, self.model)
+        host_part = _authority(template)
+        values = {"model": self._url_value(host_part, "model", self.model, "the model id")}
         for name, spec in (self.manifest.endpoint.get("variables") or {}).items():
             if "{" + name + "}" not in template:
                 continue
@@ -139,7 +182,7 @@ class Codec:
                     f"{self.provider}: set {spec['env']} (URL variable {{{name}}}) or pass base_url=",
                     provider=self.provider,
                 )
-            values[name] = value
+            values[name] = self._url_value(host_part, name, value, f"${spec['env']}")
         try:
             return template.format(**values)
         except (KeyError, IndexError) as exc:
@@ -150,6 +193,17 @@ class Codec:
             raise ConfigurationError(
                 f"{self.provider}: base URL {template!r} is not a valid template: {exc}", provider=self.provider
             ) from None
+
+    def _url_value(self, host_part: str, name: str, value: str, source: str) -> str:
+        if "{" + name + "}" not in host_part:
+            return quote(value, safe="")
+        if not _DNS_LABEL.fullmatch(value):
+            raise ConfigurationError(
+                f"{self.provider}: {source} goes into the host name ({{{name}}}) and must be one DNS label "
+                f"(letters, digits, inner hyphens, at most 63), got {value!r:.80}",
+                provider=self.provider,
+            )
+        return value
 
     def _check_urls(self) -> None:
         """Fail when the client is created, not at the first request, on a URL httpx cannot
@@ -169,7 +223,7 @@ class Codec:
 
     def url(self, stream: bool) -> tuple[str, dict[str, str]]:
         endpoint = self.manifest.endpoint
-        path = endpoint.get("stream_path") if stream and endpoint.get("stream_path") else endpoint["chat_path"]
+        path: str = endpoint.get("stream_path") or endpoint["chat_path"] if stream else endpoint["chat_path"]
         path = path.replace("{model}", quote(self.model, safe="/"))  # Replicate: owner/name
         return self._base_url + path, (self._stream_query if stream else self._query)
 
@@ -324,22 +378,43 @@ class Codec:
 
     # --- responses ----------------------------------------------------------------
     def parse_response(self, data: Any) -> ChatResponse:
+        """A 200 answer as a :class:`ChatResponse`. An answer that is an error object, or
+        carries neither content nor a finish reason (``{}``, ``[]``, ``null``), raises:
+        an empty reply must not pass for a successful one."""
         extract = self.manifest.response
         assert extract is not None
+        if not isinstance(data, dict):
+            snippet = self.redact(json.dumps(data, ensure_ascii=False))[:80]
+            raise StreamProtocolError(
+                f"answer is a JSON {type(data).__name__}, not an object: {snippet}", provider=self.provider
+            )
+        content = extract.content(data)
+        raw = extract.finish_reason(data)
         if extract.error(data):
             raise self.error(data, 200)
-        raw = extract.finish_reason(data)
-        if raw is not None and not isinstance(raw, str):
-            raw = str(raw)  # malformed, but still the provider's word: kept raw, normalised to "other"
-        usage = {name: value for name, getter in extract.usage if (value := getter(data)).__class__ is int}
         reasoning = extract.reasoning(data)
         tool_calls = (
             calls_of(extract.tool_calls(data), self.tool_piece)
             if extract.tool_calls is not None and self.tool_piece is not None
             else []
         )
+        if content is None and raw is None and not tool_calls:
+            # No answer at all: an error object in the provider's error shape (or the usual
+            # top-level "error"), else nothing this client can read.
+            if isinstance(self.manifest.error_message(data), str) or data.get("error"):
+                raise self.error(data, 200)
+            if reasoning is None:
+                snippet = self.redact(json.dumps(data, ensure_ascii=False))[:120]
+                raise StreamProtocolError(
+                    f"answer has no content, finish reason or error: {snippet}",
+                    provider=self.provider,
+                    status_code=200,
+                )
+        if raw is not None and not isinstance(raw, str):
+            raw = str(raw)  # malformed, but still the provider's word: kept raw, normalised to "other"
+        usage = {name: value for name, getter in extract.usage if (value := getter(data)).__class__ is int}
         return ChatResponse(
-            content=as_text(extract.content(data)) or "",
+            content=as_text(content) or "",
             finish_reason=self.normalise_finish(raw),
             raw_finish_reason=raw,
             usage=Usage(**usage),
@@ -363,5 +438,9 @@ class Codec:
             raw_text = redact(raw_text) if raw_text else raw_text
         return provider_error(self.manifest, body, status, raw_text=raw_text, retry_after=retry_after)
 
-    def stream_decoder(self, loads: Callable[[Any], Any] = json.loads) -> StreamDecoder:
-        return StreamDecoder(self.manifest, self.error, loads, self.redact, self.tool_piece, self.tool_calls)
+    def stream_decoder(
+        self, loads: Callable[[Any], Any] = json.loads, max_event_size: int | None = None
+    ) -> StreamDecoder:
+        return StreamDecoder(
+            self.manifest, self.error, loads, self.redact, self.tool_piece, self.tool_calls, max_event_size
+        )

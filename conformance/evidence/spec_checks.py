@@ -105,7 +105,14 @@ class SpecJudge:
                     out += [f"{provider}/{scenario}: {what}: {v}" for v in found]
         elif spec.schemas.response:
             data = _json(body)
-            if data is not None:
+            if isinstance(data, dict) and "error" in data and not ({"choices", "candidates"} & set(data)):
+                # An error object answered with 200 (the ok_error_body fault): judged as an
+                # error body, like an error event inside a stream.
+                pointer = error_pointer(500)
+                if pointer:
+                    found = self._unexcused(provider, "error", spec, pointer, self._violations(spec, pointer, data))
+                    out += [f"{provider}/{scenario}: error object answered with 200: {v}" for v in found]
+            elif data is not None:
                 pointer = spec.schemas.response
                 found = self._unexcused(provider, "response", spec, pointer, self._violations(spec, pointer, data))
                 out += [f"{provider}/{scenario}: response body: {v}" for v in found]

@@ -34,7 +34,19 @@ FAULTS: dict[str, str] = {
     "chunks; other families: unchanged)",
     "stream_utf8_split": "the body is written so a multi-byte UTF-8 character is split across two writes",
     "stream_long_event": "one content delta of 1 MiB of text",
+    # hardening (issue 12): what a client must not do with a hostile or broken server
+    "redirect_cross_origin": "a 307 whose Location is another origin (https://attacker.example): the client "
+    "must refuse it, not send its key there",
+    "ok_error_body": "a 200 whose body is the family's error object (Replicate: a failed prediction), not an answer",
+    "stream_after_terminal": "one more content delta (AFTER-END) after the terminal event ([DONE], message_stop, "
+    "Replicate done; Gemini: its finish chunk); streams without a terminal event are unchanged",
+    "stream_trickle": "the stream's first 200 bytes written one byte per network write, then the rest",
 }
+
+#: Where redirect_cross_origin sends the client: a host no provider uses (RFC 6761 .example).
+REDIRECT_TARGET = "https://attacker.example"
+#: The text stream_after_terminal sends after the terminal event.
+AFTER_END = "AFTER-END"
 
 # fault -> (HTTP status, error kind the families know how to describe)
 ERROR_FAULTS: dict[str, tuple[int, str]] = {

@@ -11,7 +11,7 @@ from .contracts import Route, routes, split_url
 from .core import SimRequest, SimResponse, digest, dumps
 from .families import FAMILIES, Exchange, Family
 from .families.replicate import Replicate
-from .faults import ERROR_FAULTS, HTML_502, check_fault
+from .faults import ERROR_FAULTS, HTML_502, REDIRECT_TARGET, check_fault
 from .profiles import profile_for
 from .streams import render, to_chunks
 from .tools import plan_calls, read_offer, structured_answer, tool_response
@@ -147,6 +147,10 @@ def respond(contracts: dict[str, dict[str, Any]], request: SimRequest, fault: st
         return family.fault_error(ex, status, error_kind)
     if fault == "error_html_502":
         return SimResponse(502, {"content-type": "text/html"}, [HTML_502.encode("utf-8")])
+    if fault == "redirect_cross_origin":
+        return SimResponse(307, {"location": REDIRECT_TARGET + path, "content-length": "0"}, [b""])
+    if fault == "ok_error_body":
+        return family.ok_error(ex)
 
     if token_data is not None:  # Replicate GET urls.get / urls.stream
         ans = Replicate.answer_from_token(token_data)

@@ -3,9 +3,15 @@ stream into network writes."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from .answer import LONG_DELTA, Answer
 from .core import Event
 from .families.base import Exchange, Family, StreamPlan
+from .faults import AFTER_END
+
+#: stream_trickle: how many leading bytes of the stream are written one at a time.
+TRICKLE_BYTES = 200
 
 
 def plan_for(fault: str | None) -> StreamPlan:
@@ -101,13 +107,33 @@ def render(family: Family, ex: Exchange, ans: Answer, fault: str | None) -> list
         events = corrupt(events, family.json_deltas)
     elif fault == "stream_keepalive":
         events = interleave(events, family.keepalive(ex))
+    elif fault == "stream_after_terminal":
+        events = after_terminal(family, ex, ans, events)
     return events
+
+
+def after_terminal(family: Family, ex: Exchange, ans: Answer, events: list[Event]) -> list[Event]:
+    """stream_after_terminal: one more content delta after the terminal event. Gemini has
+    no done marker: its finish chunk is the last, so the extra chunk follows that one. A
+    stream without a terminal event (the no_done_marker quirk) is left unchanged."""
+    if not any(e.kind == "done" for e in events) and family.name != "gemini":
+        return events
+    extra = dataclasses.replace(ans, deltas=[AFTER_END], reasoning=None)
+    more = [e for e in family.stream_events(ex, extra, StreamPlan()) if e.kind == "delta"]
+    return events + more[:1]
 
 
 def to_chunks(events: list[Event], fault: str | None) -> list[bytes]:
     """One network write per event; with stream_utf8_split every event holding a multi-byte
     character is written in two parts, split inside that character."""
     chunks = [e.raw for e in events if e.raw]
+    if fault == "stream_trickle":
+        # One byte per write for the first TRICKLE_BYTES (at the simulator's 2 ms a write,
+        # a whole stream would take seconds to record), then one write per event.
+        body = b"".join(chunks)
+        return [body[i : i + 1] for i in range(min(TRICKLE_BYTES, len(body)))] + (
+            [body[TRICKLE_BYTES:]] if len(body) > TRICKLE_BYTES else []
+        )
     if fault != "stream_utf8_split":
         return chunks
     out: list[bytes] = []

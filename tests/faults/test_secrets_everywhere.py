@@ -386,7 +386,11 @@ async def test_errors_before_sending(manifests_dir, monkeypatch, debug_logs):
     errors.append(await expect_error(AiClient.create("azure/my-deployment")))
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     client = await AiClient.create("openai/gpt-4o", base_url=url, max_retries=0)
-    errors.append(await expect_error(client.chat().user("Hi").top_p(float("nan")).execute()))
+
+    async def nan_top_p() -> None:  # refused at the builder call now, inside the awaited call here
+        await client.chat().user("Hi").top_p(float("nan")).execute()
+
+    errors.append(await expect_error(nan_top_p()))
     errors.append(await expect_error(client.chat().user("Hi").execute()))  # refused
     await client.aclose()
     monkeypatch.setenv("OPENAI_API_KEY", KEY + "\n")  # unusable key from the environment

@@ -20,10 +20,12 @@ STREAM_FAULTS = [
     "stream_error_event", "stream_cut", "stream_no_done", "stream_no_finish_no_done", "stream_invalid_json",
     "stream_keepalive", "stream_empty_choices", "stream_utf8_split", "stream_long_event",
 ]  # fmt: skip
+#: Hostile servers (issue 12): a redirect elsewhere, a 200 that is an error, and two stream faults.
+HOSTILE_FAULTS = ["redirect_cross_origin", "ok_error_body", "stream_after_terminal", "stream_trickle"]
 
 
 def test_fault_list_is_complete_and_described() -> None:
-    assert set(FAULTS) == set(ERROR_STATUS) | set(STREAM_FAULTS)
+    assert set(FAULTS) == set(ERROR_STATUS) | set(STREAM_FAULTS) | set(HOSTILE_FAULTS)
     assert all(isinstance(text, str) and text for text in FAULTS.values())
 
 
@@ -307,3 +309,43 @@ def test_stream_long_event_content_is_one_mebibyte_delta() -> None:
 def test_quirky_stream_fault_keeps_its_quirks() -> None:
     response = synthetic("quirky", {"stream": True}, fault="stream_no_finish_no_done")
     assert response.body.startswith(b": keep-alive")
+
+
+# --- hostile servers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("family", ["openai", "anthropic", "gemini", "cohere", "replicate"])
+def test_redirect_cross_origin_names_another_origin(family: str) -> None:
+    response = FAMILY_CALLS[family](fault="redirect_cross_origin")
+    assert response.status == 307 and response.body == b""
+    assert response.headers["location"].startswith("https://attacker.example/")
+
+
+@pytest.mark.parametrize(
+    ("family", "message"),
+    [
+        ("openai", lambda b: b["error"]["message"]),
+        ("anthropic", lambda b: b["type"] == "error" and b["error"]["message"]),
+        ("gemini", lambda b: b["error"]["message"]),
+        ("cohere", lambda b: b["message"]),
+        ("replicate", lambda b: b["status"] == "failed" and b["error"]),
+    ],
+)
+def test_ok_error_body_is_a_200_error_object(family: str, message) -> None:
+    response = FAMILY_CALLS[family](fault="ok_error_body")
+    assert response.status == 200
+    assert message(response.json())
+
+
+@pytest.mark.parametrize("family", ["openai", "anthropic", "gemini", "cohere", "replicate"])
+def test_stream_after_terminal_adds_one_delta_after_the_end(family: str) -> None:
+    plain, faulty = _stream(family).body, _stream(family, "stream_after_terminal").body
+    assert faulty.startswith(plain)  # the whole answer, unchanged ...
+    extra = faulty[len(plain) :]
+    assert b"AFTER-END" in extra and extra.replace(b"\r\n", b"\n").count(b"\n\n") == 1  # ... then one event
+
+
+def test_stream_trickle_writes_single_bytes_first() -> None:
+    response = _openai_stream("stream_trickle")
+    assert response.body == _openai_stream(None).body
+    assert [len(c) for c in response.chunks[:200]] == [1] * 200

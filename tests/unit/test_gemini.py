@@ -180,6 +180,7 @@ async def test_blocked_prompt_without_candidates_parses_to_empty_content(make_cl
     client, _ = await make_client("gemini/gemini-2.0-flash", json_response(200, body))
     response = await client.chat().user("Hi").execute()
     assert response.content == ""
+    assert response.finish_reason == "content_filter"  # the prompt was blocked: not an empty success
     assert response.usage.prompt_tokens == 8
 
 

@@ -113,7 +113,14 @@ async def test_parameter_error_is_also_a_value_error(make_client):
     ("model", "limit"), [("openai/gpt-4o", 4), ("gemini/gemini-2.0-flash", 5), ("cohere/command-r-plus-08-2024", 5)]
 )
 async def test_stop_max_items(make_client, model, limit):
-    client, server = await make_client(model, json_response(200, OK))
+    answers = {  # each provider's own success shape (an empty answer is an error)
+        "gemini": {"candidates": [{"content": {"parts": [{"text": "ok"}], "role": "model"}, "finishReason": "STOP"}]},
+        "cohere": {
+            "message": {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+            "finish_reason": "COMPLETE",
+        },
+    }
+    client, server = await make_client(model, json_response(200, answers.get(model.split("/")[0], OK)))
     with pytest.raises(ParameterError) as info:
         await client.chat().user("Hi").stop([f"s{i}" for i in range(limit + 1)]).execute()
     assert str(limit) in str(info.value)

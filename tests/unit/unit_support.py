@@ -35,7 +35,11 @@ class Server:
         self.requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
+        # A copy: what arrived on the wire. The client masks a query-string key in its own
+        # request object once it is sent, which must not change what the server saw.
+        self.requests.append(
+            httpx.Request(request.method, request.url, headers=request.headers, content=request.read())
+        )
         if callable(self.answers):
             return self.answers(request)
         answer = self.answers[min(len(self.requests), len(self.answers)) - 1]

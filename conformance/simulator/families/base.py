@@ -182,6 +182,12 @@ class Family:
             response.headers.update(ex.behaviour.get("rate_limit_headers") or {})
         return response
 
+    def ok_error(self, ex: Exchange) -> SimResponse:
+        """ok_error_body: the family's error object for a server failure, sent with 200."""
+        response = self.error(ex, "server", status=200)
+        response.headers.pop("retry-after", None)
+        return response
+
     @staticmethod
     def profile_error_body(
         ex: Exchange, kind: str, status: int, message: str, *, etype: str | None = None, code: Any = None

@@ -130,6 +130,20 @@ class Replicate(Family):
             body["invalid_fields"] = info["invalid_fields"]
         return SimResponse(status, {"content-type": "application/problem+json"}, [dumps(body).encode("utf-8")])
 
+    def ok_error(self, ex: Exchange) -> SimResponse:
+        """ok_error_body: Replicate reports a model failure inside a 200 prediction,
+        ``status: "failed"`` with the message in ``error`` (HTTP API reference, prediction
+        object); a problem+json body only comes with an error status."""
+        body = {
+            "id": ex.seed[:26],
+            "model": ex.model,
+            "input": {},
+            "output": None,
+            "error": "Prediction failed: the model raised an exception (CUDA out of memory)",
+            "status": "failed",
+        }
+        return SimResponse(200, {"content-type": self.json_type}, [dumps(body).encode("utf-8")])
+
     def missing_auth(self, ex: Exchange) -> SimResponse:
         return self.error(ex, "auth", message="You did not pass an authentication token")
 
