@@ -162,16 +162,14 @@ class StreamDecoder:
                 try:
                     obj = loads(data)
                 except ValueError:
-                    if self._not_json(data):
-                        break
-                    continue
+                    self._not_json(data)
+                    break
             else:
                 try:
                     obj = loads(data)
                 except ValueError:
-                    if self._not_json(data):
-                        break
-                    continue
+                    self._not_json(data)
+                    break
                 route = default if mode == "none" else (routes.get(self._route_key(event, obj)) or default)
                 if route is None:
                     continue
@@ -229,16 +227,15 @@ class StreamDecoder:
         self.tools = self._tool_calls(self._tool_piece)
         return self.tools
 
-    def _not_json(self, data: str) -> bool:
-        """An event that is not JSON (checked only once parsing failed, so the per-event path
-        pays nothing): OpenAI's ``[DONE]`` sentinel ends the stream cleanly even where the
-        manifest declares no done marker, since a server may send it anyway; anything else is
-        a protocol error. True: stop reading."""
+    def _not_json(self, data: str) -> None:
+        """An event that is not JSON ends the reading (checked only once parsing failed, so the
+        per-event path pays nothing): OpenAI's ``[DONE]`` sentinel is a clean end, the terminal
+        event, even where the manifest declares no done marker, since a server may send it
+        anyway; anything else is a protocol error."""
         if data.strip() == _OPENAI_DONE:
             self.ended = True
-            return False
-        self._bad_json(data)
-        return True
+        else:
+            self._bad_json(data)
 
     def _bad_json(self, data: str) -> None:
         if self._redact is not None:  # redact before cutting: a cut key would no longer match

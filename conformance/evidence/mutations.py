@@ -171,9 +171,8 @@ def _done_marker_ignored() -> Iterator[None]:
         original(self, *args, **kw)
         self._done_marker = object()  # never equal to any data line
 
-    def not_json(self: Any, data: str) -> bool:  # nor is an undeclared [DONE] recognised
+    def not_json(self: Any, data: str) -> None:  # nor is an undeclared [DONE] recognised
         self._bad_json(data)
-        return True
 
     with mock.patch.object(StreamDecoder, "__init__", init), mock.patch.object(StreamDecoder, "_not_json", not_json):
         yield

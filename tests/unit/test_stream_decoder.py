@@ -173,10 +173,12 @@ def test_done_sentinel_ends_the_stream_where_the_manifest_declares_no_marker(pro
     assert events[-1].as_finish.raw_reason == "stop"
 
 
-def test_done_sentinel_alone_ends_a_stream_without_finish_reason():
-    events, error = run([b'data: {"choices":[{"index":0,"delta":{"content":"x"}}]}\n\ndata: [DONE]\n\n'], "cerebras")
+def test_done_sentinel_alone_ends_a_stream_without_finish_reason_and_nothing_after_it_is_read():
+    body = b'data: {"choices":[{"index":0,"delta":{"content":"x"}}]}\n\ndata: [DONE]\n\ndata: {"choices":[{"index":0,"delta":{"content":"late"}}]}\n\n'
+    events, error = run([body], "cerebras")
     assert error is None
     assert [e.kind for e in events] == ["content_delta", "finish"]
+    assert events[0].as_content_delta.text == "x"
 
 
 def test_other_non_json_events_are_still_protocol_errors():
