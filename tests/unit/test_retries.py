@@ -194,7 +194,7 @@ async def test_timeouts_and_connection_errors_are_retried(make_client, clock):
 
 async def test_timeout_after_all_retries_is_a_timeout_error(make_client, clock):
     client, server = await make_client("openai/gpt-4o", [httpx.ConnectTimeout("slow")], max_retries=1)
-    with pytest.raises(E.TimeoutError) as info:
+    with pytest.raises(E.RequestTimeoutError) as info:
         await client.chat().user("Hi").execute()
     assert info.value.retryable
     assert server.calls == 2
