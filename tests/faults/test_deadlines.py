@@ -17,12 +17,13 @@ import asyncio
 import time
 
 import pytest
-from faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, openai_delta, sse
 
 from ailib import AiClient
 from ailib.errors import ManifestError, RequestTimeoutError, ResponseTooLargeError
 from ailib.manifest import load_file
 from ailib.sse import SSEDecoder
+
+from .faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, openai_delta, sse
 
 KEY = "sk-deadlines-0123456789abcdef"
 #: Slack for a loaded 2-core CI box.

@@ -16,10 +16,11 @@ import time
 
 import httpx
 import pytest
-from faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, closed_port, openai_delta, sse
 
 from ailib import AiClient
 from ailib.errors import RequestTimeoutError, ServerError, StreamProtocolError
+
+from .faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, closed_port, openai_delta, sse
 
 KEY = "sk-faults-timeouts-0123456789abcdef"
 TIMEOUT = 0.3

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from unit_support import json_response
 
 from ailib import AiLibError
 from ailib import errors as E
+
+from .unit_support import json_response
 
 # The AI-Protocol table (/work/shared/providers.md): class -> (code, retryable, fallbackable)
 STANDARD = {

@@ -7,10 +7,11 @@ import time
 
 import httpx
 import pytest
-from unit_support import data_event, json_response, sse_body, sse_response
 
 from ailib import RetryPolicy
 from ailib import errors as E
+
+from .unit_support import data_event, json_response, sse_body, sse_response
 
 OK = {
     "id": "chatcmpl-1",
