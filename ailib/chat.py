@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .codecs.base import ChatRequest, check_type
-from .errors import AiLibError, ParameterError, RedirectError, StreamProtocolError, TimeoutError
+from .errors import AiLibError, ParameterError, RedirectError, RequestTimeoutError, StreamProtocolError
 from .types import CallStats, ChatResponse, Message, ResponseFormat, StreamingEvent, Tool
 
 if TYPE_CHECKING:
@@ -237,7 +237,7 @@ class ChatStream:
                         if not quiet_since:
                             quiet_since = now
                         elif now - quiet_since > idle_limit:
-                            raise TimeoutError(
+                            raise RequestTimeoutError(
                                 f"stream idle: no event for more than {idle_limit:g} s", provider=client.provider
                             )
                     if decoder.error is not None:
@@ -245,7 +245,9 @@ class ChatStream:
                     if decoder.ended:
                         break  # the terminal event: stop reading, even if the server holds on
         except httpx.TimeoutException:
-            raise TimeoutError("stream stalled: no data within the read timeout", provider=client.provider) from None
+            raise RequestTimeoutError(
+                "stream stalled: no data within the read timeout", provider=client.provider
+            ) from None
         except httpx.DecodingError:
             raise StreamProtocolError("stream body does not decode", provider=client.provider) from None
         except httpx.HTTPError as exc:

@@ -99,7 +99,11 @@ class OverloadedError(AiLibError):
     error_class, code, retryable, fallbackable = "overloaded", "E3002", True, True
 
 
-class TimeoutError(AiLibError):
+class RequestTimeoutError(AiLibError):
+    """No answer (or no stream event) within the time allowed. Named so that it does not
+    shadow the builtin ``TimeoutError`` in a module that imports it (as httpx's
+    ``TimeoutException``)."""
+
     error_class, code, retryable, fallbackable = "timeout", "E3003", True, True
 
 
@@ -107,7 +111,10 @@ class ConflictError(AiLibError):
     error_class, code, retryable = "conflict", "E4001", True
 
 
-class CancelledError(AiLibError):
+class RequestCancelledError(AiLibError):
+    """The provider reports the request cancelled (AI-Protocol ``cancelled``); not the
+    builtin ``asyncio.CancelledError``, which ailib never catches or replaces."""
+
     error_class, code = "cancelled", "E4002"
 
 
@@ -140,14 +147,19 @@ class RedirectError(AiLibError):
 # --- errors raised before any request: the caller or a manifest is at fault ------
 
 
-class ConfigurationError(AiLibError):
-    """Unknown provider, malformed model id, missing API key or URL variable."""
+class ConfigurationError(AiLibError, ValueError):
+    """Unknown provider, malformed model id, missing API key or URL variable, an argument of
+    ``AiClient.create`` of the wrong type or out of range. A ``ValueError`` too, where an
+    ``except ValueError`` around configuration code expects it."""
 
     error_class, code = "invalid_request", "E1001"
 
 
-class ClientClosedError(ConfigurationError):
-    """The client (or the ``http_client`` it was given) was closed with ``aclose()``."""
+class ClientClosedError(AiLibError, RuntimeError):
+    """The client (or the ``http_client`` it was given) was closed with ``aclose()``. A
+    ``RuntimeError`` too, as httpx's own error for a closed client is."""
+
+    error_class, code = "invalid_request", "E1001"
 
 
 class ParameterError(AiLibError, ValueError):
@@ -214,9 +226,9 @@ ERROR_CLASSES: dict[str, type[AiLibError]] = {
         QuotaExhaustedError,
         ServerError,
         OverloadedError,
-        TimeoutError,
+        RequestTimeoutError,
         ConflictError,
-        CancelledError,
+        RequestCancelledError,
         UnknownError,
     )
 }

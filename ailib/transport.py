@@ -35,10 +35,10 @@ from .errors import (
     AiLibError,
     ClientClosedError,
     RedirectError,
+    RequestTimeoutError,
     ResponseTooLargeError,
     ServerError,
     StreamProtocolError,
-    TimeoutError,
 )
 
 if TYPE_CHECKING:
@@ -335,7 +335,7 @@ class Transport:
         with anyio.move_on_after(deadline):
             result = await self._exchange(method, url, query, headers, body, read)
         if result is None:
-            return TimeoutError(
+            return RequestTimeoutError(
                 f"no complete answer within the {deadline:g} s deadline of the call", provider=self.codec.provider
             )
         return result
@@ -350,7 +350,7 @@ class Transport:
             try:
                 response = await self.http.send(request, stream=True, follow_redirects=False)
             except httpx.TimeoutException as exc:
-                return TimeoutError(f"{type(exc).__name__}: no answer within the timeout", provider=provider)
+                return RequestTimeoutError(f"{type(exc).__name__}: no answer within the timeout", provider=provider)
             except httpx.HTTPError as exc:
                 return ServerError(f"connection failed: {type(exc).__name__}", provider=provider)
             except RuntimeError:
@@ -431,7 +431,7 @@ class Transport:
                     raise ResponseTooLargeError(f"response body exceeds the limit of {limit} bytes", provider=provider)
                 chunks.append(chunk)
         except httpx.TimeoutException:
-            raise TimeoutError("read timed out", provider=provider) from None
+            raise RequestTimeoutError("read timed out", provider=provider) from None
         except httpx.DecodingError:
             encoding = response.headers.get("content-encoding", "?")
             raise StreamProtocolError(

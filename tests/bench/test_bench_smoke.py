@@ -12,6 +12,7 @@ import importlib.util
 import sys
 import zlib
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -23,14 +24,18 @@ N = 300
 
 @pytest.fixture(scope="module")
 def bench():
-    """benchmarks/loopback_server.py and bench_worker.py, imported from their folder."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import bench_worker
-        import loopback_server
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return loopback_server, bench_worker
+    """benchmarks/loopback_server.py and bench_worker.py, loaded from their files (benchmarks/
+    is a folder of scripts, not a package; bench_worker imports loopback_server by name)."""
+    return _load_script("loopback_server"), _load_script("bench_worker")
+
+
+def _load_script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

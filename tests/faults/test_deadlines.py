@@ -17,12 +17,13 @@ import asyncio
 import time
 
 import pytest
-from faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, openai_delta, sse
 
 from ailib import AiClient
-from ailib.errors import ManifestError, ResponseTooLargeError, TimeoutError
+from ailib.errors import ManifestError, RequestTimeoutError, ResponseTooLargeError
 from ailib.manifest import load_file
 from ailib.sse import SSEDecoder
+
+from .faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, openai_delta, sse
 
 KEY = "sk-deadlines-0123456789abcdef"
 #: Slack for a loaded 2-core CI box.
@@ -35,11 +36,11 @@ async def client_at(url: str, model: str = "openai/gpt-4o", **kwargs) -> AiClien
 
 
 async def stream_timeout(handler, **kwargs) -> float:
-    """Seconds until streaming from ``handler`` ends in a TimeoutError."""
+    """Seconds until streaming from ``handler`` ends in a RequestTimeoutError."""
     async with Loopback(handler) as server:
         client = await client_at(server.url + "/v1", **kwargs)
         started = time.perf_counter()
-        with pytest.raises(TimeoutError):
+        with pytest.raises(RequestTimeoutError):
             async for _ in client.chat().user("Hi").stream():
                 pass
         elapsed = time.perf_counter() - started
@@ -63,7 +64,7 @@ async def test_a_body_trickled_a_byte_at_a_time_cannot_stretch_the_call():
     async with Loopback(trickle) as server:
         client = await client_at(server.url + "/v1")
         started = time.perf_counter()
-        with pytest.raises(TimeoutError) as info:
+        with pytest.raises(RequestTimeoutError) as info:
             await client.chat().user("Hi").execute()
         elapsed = time.perf_counter() - started
         await client.aclose()
@@ -97,7 +98,7 @@ async def test_each_retry_gets_its_own_deadline():
     async with Loopback(stall) as server:
         client = await AiClient.create("openai/gpt-4o", api_key=KEY, base_url=server.url + "/v1", timeout=0.3)
         client.retry_policy.sleep = no_sleep
-        with pytest.raises(TimeoutError):
+        with pytest.raises(RequestTimeoutError):
             await client.chat().user("Hi").execute()
         await client.aclose()
     assert len(server.requests) == 3 and len(waits) == 2  # max_retries=2: timeouts are retryable
@@ -119,7 +120,7 @@ async def test_a_comment_only_stream_ends_at_the_idle_limit():
         client = await client_at(server.url + "/v1", timeout=5.0, idle_timeout=0.5)
         deltas = []
         started = time.perf_counter()
-        with pytest.raises(TimeoutError) as info:
+        with pytest.raises(RequestTimeoutError) as info:
             async for event in client.chat().user("Hi").stream():
                 deltas.append(event.as_content_delta.text)
         elapsed = time.perf_counter() - started

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from faults_support import SSE_HEADERS, Exchange, Loopback, sse
 
 from ailib import AiClient
 from ailib.errors import AiLibError, RedirectError
+
+from .faults_support import SSE_HEADERS, Exchange, Loopback, sse
 
 KEY = "sk-origins-0123456789abcdefABCDEF"
 

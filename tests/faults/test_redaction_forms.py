@@ -17,12 +17,13 @@ from urllib.parse import quote
 import httpx
 import pytest
 import yaml
-from faults_support import Exchange, Loopback, closed_port
 
 from ailib import AiClient
 from ailib.errors import AiLibError
 from ailib.transport import Secret
 from conformance.cassettes import ReadableSerializer, scrub_text
+
+from .faults_support import Exchange, Loopback, closed_port
 
 #: With a '/' and a '+' so that \/ and %2F / %2B forms exist.
 KEY = "sk-redact/FORMS+0123456789abcdefXYZ"

@@ -30,10 +30,11 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, Request, closed_port, openai_delta, sse
 
 from ailib import AiClient, AiLibError, RetryPolicy
 from ailib.errors import ConfigurationError, ParameterError, UnsupportedError
+
+from .faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, Request, closed_port, openai_delta, sse
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"

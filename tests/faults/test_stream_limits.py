@@ -14,10 +14,11 @@ import tracemalloc
 
 import httpx
 import pytest
-from faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, openai_delta, sse
 
 from ailib import AiClient
 from ailib.sse import SSEDecoder
+
+from .faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, openai_delta, sse
 
 KEY = "sk-faults-limits-0123456789abcdef"
 MIB = 1024 * 1024

@@ -16,10 +16,11 @@ import time
 
 import httpx
 import pytest
-from faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, closed_port, openai_delta, sse
 
 from ailib import AiClient
-from ailib.errors import ServerError, StreamProtocolError, TimeoutError
+from ailib.errors import RequestTimeoutError, ServerError, StreamProtocolError
+
+from .faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, closed_port, openai_delta, sse
 
 KEY = "sk-faults-timeouts-0123456789abcdef"
 TIMEOUT = 0.3
@@ -34,7 +35,7 @@ async def client_for(model: str, url: str, **kwargs) -> AiClient:
 
 
 def assert_timeout_class(error: BaseException) -> None:
-    assert type(error) is TimeoutError, f"{type(error).__name__}: {error}"
+    assert type(error) is RequestTimeoutError, f"{type(error).__name__}: {error}"
     assert (error.error_class, error.code, error.retryable, error.fallbackable) == ("timeout", "E3003", True, True)
 
 
@@ -59,7 +60,7 @@ async def test_silent_server_is_a_timeout(model, path):
     async with Loopback(silent) as server:
         client = await client_for(model, server.url + "/v1")
         started = time.perf_counter()
-        with pytest.raises(TimeoutError) as info:
+        with pytest.raises(RequestTimeoutError) as info:
             await client.chat().user("Hi").execute()
         elapsed = time.perf_counter() - started
         await client.aclose()
@@ -73,7 +74,7 @@ async def test_silent_server_while_opening_a_stream_is_a_timeout():
     async with Loopback(silent) as server:
         client = await client_for("openai/gpt-4o", server.url + "/v1")
         started = time.perf_counter()
-        with pytest.raises(TimeoutError) as info:
+        with pytest.raises(RequestTimeoutError) as info:
             async for _ in client.chat().user("Hi").stream():
                 pass
         elapsed = time.perf_counter() - started
@@ -95,7 +96,7 @@ async def test_body_that_stops_half_way_is_a_timeout():
     async with Loopback(half_body) as server:
         client = await client_for("openai/gpt-4o", server.url + "/v1")
         started = time.perf_counter()
-        with pytest.raises(TimeoutError) as info:
+        with pytest.raises(RequestTimeoutError) as info:
             await client.chat().user("Hi").execute()
         elapsed = time.perf_counter() - started
         await client.aclose()
@@ -112,7 +113,7 @@ async def test_timeouts_are_retried_then_reported_as_timeouts():
     async with Loopback(silent) as server:
         client = await client_for("openai/gpt-4o", server.url + "/v1", max_retries=1)
         client.retry_policy.sleep = no_sleep
-        with pytest.raises(TimeoutError) as info:
+        with pytest.raises(RequestTimeoutError) as info:
             await client.chat().user("Hi").execute()
         await client.aclose()
     assert_timeout_class(info.value)
@@ -140,7 +141,7 @@ async def test_stream_that_stalls_yields_what_came_then_times_out():
         started = time.perf_counter()
         last_delta_at = started
         stream = client.chat().user("Hi").stream()
-        with pytest.raises(TimeoutError) as info:
+        with pytest.raises(RequestTimeoutError) as info:
             async for event in stream:
                 if event.is_content_delta:
                     deltas.append(event.as_content_delta.text)
@@ -176,7 +177,7 @@ async def test_anthropic_stream_that_stalls_after_message_start():
     async with Loopback(stall_after_start) as server:
         client = await client_for("anthropic/claude-3-5-sonnet-latest", server.url + "/v1")
         kinds = []
-        with pytest.raises(TimeoutError) as info:
+        with pytest.raises(RequestTimeoutError) as info:
             async for event in client.chat().user("Hi").stream():
                 kinds.append(event.kind)
         await client.aclose()
@@ -253,7 +254,7 @@ async def test_connect_timeout_is_a_timeout():
         port = listener.getsockname()[1]
         client = await client_for("openai/gpt-4o", f"http://127.0.0.1:{port}/v1")
         started = time.perf_counter()
-        with pytest.raises(TimeoutError) as info:
+        with pytest.raises(RequestTimeoutError) as info:
             await client.chat().user("Hi").execute()
         elapsed = time.perf_counter() - started
         await client.aclose()

@@ -8,7 +8,6 @@ import math
 
 import httpx
 import pytest
-from faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, openai_delta
 
 from ailib import AiClient, Message
 from ailib.errors import (
@@ -18,6 +17,8 @@ from ailib.errors import (
     ParameterError,
     StreamProtocolError,
 )
+
+from .faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, openai_delta
 
 KEY = "sk-typed-failures-0123456789abcdef"
 

@@ -283,8 +283,8 @@ def test_foreign_exceptions_say_what_where_and_while_doing_what() -> None:
 def test_a_session_with_an_unavailable_runtime_reports_and_builds_the_matrix(tmp_path: Path) -> None:
     """Through pytest, as a user runs it: cells fail with the reason, the report is written."""
     register = (
-        "import sys; sys.path.insert(0, sys.argv.pop(1)); import conformance.runtimes as r; "
-        "r.RUNTIMES['fake-missing'] = 'harness.test_runtimes:MissingRuntime'; "
+        "import sys; import conformance.runtimes as r; "
+        "r.RUNTIMES['fake-missing'] = 'tests.harness.test_runtimes:MissingRuntime'; "
         "import pytest; sys.exit(pytest.main(sys.argv[1:]))"
     )
     no_chat = _no_chat_provider()
@@ -293,7 +293,6 @@ def test_a_session_with_an_unavailable_runtime_reports_and_builds_the_matrix(tmp
             sys.executable,
             "-c",
             register,
-            str(ROOT / "tests"),
             "-q",
             "-p",
             "no:randomly",

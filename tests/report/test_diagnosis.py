@@ -109,9 +109,9 @@ def test_a_reason_with_a_semicolon_stays_one_cause() -> None:
 def test_comparison_labels_both_ai_lib_python_runs_and_shows_causes(tmp_path: Path) -> None:
     import copy
 
-    from report_synthetic import make_results, write
-
     from conformance.report import build_comparison
+
+    from .report_synthetic import make_results, write
 
     base = make_results()
     runs = []

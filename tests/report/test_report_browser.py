@@ -18,9 +18,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import report_synthetic as synth
 
 from conformance.report import build
+
+from . import report_synthetic as synth
 
 pytestmark = pytest.mark.slow  # headless Chromium per test
 

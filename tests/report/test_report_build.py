@@ -16,12 +16,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import report_synthetic as synth
 from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.report import ResultsError, build, build_comparison, load
 from conformance.report.markdown import md_text
+
+from . import report_synthetic as synth
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE_SCHEMA = REPO / "conformance" / "report" / "schema" / "capability-matrix.schema.json"

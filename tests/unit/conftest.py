@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from unit_support import PLANTED_KEY, FakeClock, Server
 
 from ailib import AiClient, RetryPolicy
+
+from .unit_support import PLANTED_KEY, FakeClock, Server
 
 #: Environment variables the reference manifests read keys or paths from.
 KEY_ENV_VARS = (

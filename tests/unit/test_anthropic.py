@@ -7,9 +7,10 @@ https://docs.anthropic.com/en/api/messages-streaming.
 from __future__ import annotations
 
 import pytest
-from unit_support import PLANTED_KEY, collect, contents, data_event, json_response, sse_body, sse_response
 
 from ailib.errors import OverloadedError, ParameterError
+
+from .unit_support import PLANTED_KEY, collect, contents, data_event, json_response, sse_body, sse_response
 
 MESSAGE = {
     "id": "msg_01XFDUDYJgAACzvnptvVoYEL",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from unit_support import PLANTED_KEY, Server, json_response
 
 from ailib import AiClient
 from ailib.client import split_model_id
 from ailib.errors import AiLibError, ConfigurationError
+
+from .unit_support import PLANTED_KEY, Server, json_response
 
 OK = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]}
 

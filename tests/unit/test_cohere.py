@@ -7,9 +7,10 @@ https://docs.cohere.com/reference/chat-stream (v2).
 from __future__ import annotations
 
 import pytest
-from unit_support import PLANTED_KEY, collect, contents, data_event, json_response, sse_body, sse_response
 
 from ailib.errors import AiLibError, ParameterError
+
+from .unit_support import PLANTED_KEY, collect, contents, data_event, json_response, sse_body, sse_response
 
 RESPONSE = {
     "id": "c14c80c3-18eb-4519-9460-6c92edd8cfb4",

@@ -9,10 +9,11 @@ Bodies are the providers' own, as seen in public issue threads (cited per case).
 from __future__ import annotations
 
 import pytest
-from unit_support import json_response
 
 from ailib import errors as E
 from ailib import manifest as manifests
+
+from .unit_support import json_response
 
 # OpenAI's 429 for a per-minute limit: the code says rate limit, the text mentions billing.
 OPENAI_RATE_LIMIT = {

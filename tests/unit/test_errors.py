@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from unit_support import json_response
 
 from ailib import AiLibError
 from ailib import errors as E
+
+from .unit_support import json_response
 
 # The AI-Protocol table (/work/shared/providers.md): class -> (code, retryable, fallbackable)
 STANDARD = {
@@ -42,9 +43,9 @@ SUBCLASS = {
     "quota_exhausted": E.QuotaExhaustedError,
     "server_error": E.ServerError,
     "overloaded": E.OverloadedError,
-    "timeout": E.TimeoutError,
+    "timeout": E.RequestTimeoutError,
     "conflict": E.ConflictError,
-    "cancelled": E.CancelledError,
+    "cancelled": E.RequestCancelledError,
     "unknown": E.UnknownError,
 }
 
@@ -409,3 +410,25 @@ def test_caller_side_errors_are_ailib_errors():
     for cls in (E.ConfigurationError, E.ParameterError, E.UnsupportedError, E.ManifestError):
         assert issubclass(cls, AiLibError)
     assert issubclass(E.ParameterError, ValueError)
+
+
+def test_no_error_class_shadows_a_builtin():
+    """`from ailib.errors import *` must not replace TimeoutError, CancelledError, ... ."""
+    import builtins
+
+    shadowing = [name for name in E.__all__ if hasattr(builtins, name)]
+    assert shadowing == []
+
+
+def test_caller_side_errors_are_what_except_clauses_expect():
+    assert issubclass(E.ConfigurationError, ValueError)
+    assert issubclass(E.ParameterError, ValueError)
+    assert issubclass(E.ClientClosedError, RuntimeError)
+    assert issubclass(E.RequestTimeoutError, E.AiLibError) and not issubclass(E.RequestTimeoutError, TimeoutError)
+
+
+def test_every_error_class_is_exported_from_the_package():
+    import ailib
+
+    classes = {name for name in E.__all__ if isinstance(getattr(E, name), type)}
+    assert classes <= set(ailib.__all__), sorted(classes - set(ailib.__all__))

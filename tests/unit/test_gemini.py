@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from unit_support import PLANTED_KEY, collect, contents, data_event, json_response, sse_body, sse_response
 
 from ailib.errors import AiLibError, ParameterError, StreamProtocolError
+
+from .unit_support import PLANTED_KEY, collect, contents, data_event, json_response, sse_body, sse_response
 
 RESPONSE = {
     "candidates": [

@@ -10,10 +10,11 @@ import json
 
 import httpx
 import pytest
-from unit_support import PLANTED_KEY, collect, contents, data_event, json_response, sse_body, sse_response
 
 from ailib import ChatResponse, Message
 from ailib.errors import ServerError, StreamProtocolError
+
+from .unit_support import PLANTED_KEY, collect, contents, data_event, json_response, sse_body, sse_response
 
 COMPLETION = {
     "id": "chatcmpl-123",

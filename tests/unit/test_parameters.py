@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from unit_support import json_response
 
 from ailib import AiClient
 from ailib.errors import AiLibError, ParameterError, UnsupportedError
+
+from .unit_support import json_response
 
 MANIFESTS = Path(__file__).resolve().parents[2] / "manifests"
 OK = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]}

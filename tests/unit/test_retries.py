@@ -7,10 +7,11 @@ import time
 
 import httpx
 import pytest
-from unit_support import data_event, json_response, sse_body, sse_response
 
 from ailib import RetryPolicy
 from ailib import errors as E
+
+from .unit_support import data_event, json_response, sse_body, sse_response
 
 OK = {
     "id": "chatcmpl-1",
@@ -194,7 +195,7 @@ async def test_timeouts_and_connection_errors_are_retried(make_client, clock):
 
 async def test_timeout_after_all_retries_is_a_timeout_error(make_client, clock):
     client, server = await make_client("openai/gpt-4o", [httpx.ConnectTimeout("slow")], max_retries=1)
-    with pytest.raises(E.TimeoutError) as info:
+    with pytest.raises(E.RequestTimeoutError) as info:
         await client.chat().user("Hi").execute()
     assert info.value.retryable
     assert server.calls == 2

@@ -9,10 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from unit_support import PLANTED_KEY, Server, collect, data_event, json_response, sse_body, sse_response
 
 from ailib import AiClient, AiLibError, RetryPolicy
 from ailib.errors import ConfigurationError
+
+from .unit_support import PLANTED_KEY, Server, collect, data_event, json_response, sse_body, sse_response
 
 MANIFESTS = Path(__file__).resolve().parents[2] / "manifests"
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from unit_support import collect, contents, data_event, json_response, sse_body, sse_response
 
 from ailib import ManifestError, Message, Tool, ToolCall
 from ailib.errors import OutputJSONError, ParameterError, ToolArgumentsError, UnsupportedError
+
+from .unit_support import collect, contents, data_event, json_response, sse_body, sse_response
 
 WEATHER = Tool(
     "get_weather",
