@@ -441,9 +441,12 @@ class _ResultsCollector:
 
 
 def _self_test(config: pytest.Config) -> dict[str, Any] | None:
-    """The mutation self-test's kill rate, for the matrix page (run when the report is written)."""
+    """The mutation self-test's kill rate, for the matrix page (run when the report is written).
+
+    The catalogue mutates the project's own manifests: a run judging another manifest tree
+    (``--manifests``) reports no kill rate rather than one measured on files it did not judge."""
     settings = config.stash[_EVIDENCE]
-    if settings.spec_skip or settings.observed_skip:
+    if settings.spec_skip or settings.observed_skip or manifests_option(config) is not None:
         return None
     from .evidence.mutations import run_catalogue
 

@@ -24,6 +24,18 @@ def _describing_manifest(pid: str) -> manifests.Manifest:
         return manifests.load(pid, manifests._installed_manifests_dir())
 
 
+def _usable_manifests() -> list[manifests.Manifest]:
+    """The judged manifests ailib can read: the facts page states what a manifest says, so a
+    file ailib cannot use (``--manifests``, its cells carry the reason) has no row there."""
+    usable = []
+    for pid in manifests.available():
+        try:
+            usable.append(manifests.load(pid))
+        except AiLibError:
+            continue
+    return usable
+
+
 def results_document(
     runtime: str,
     runtime_version: str,
@@ -68,8 +80,7 @@ def results_document(
     if evidence is not None:
         from .evidence.provider_facts import all_provider_facts
 
-        loaded = [manifests.load(pid) for pid in manifests.available()]
-        facts = all_provider_facts(loaded, evidence.spec_judge, evidence.observed_dir)
+        facts = all_provider_facts(_usable_manifests(), evidence.spec_judge, evidence.observed_dir)
     return {
         "format": 1,
         "runtime": runtime,

@@ -7,7 +7,7 @@ manifests. This module turns that run into ``ai-protocol-audit.{md,json,html}``:
 manifest file, what ailib could not carry over from it (:class:`ailib.protocol.Gap`), and
 which of its facts are wrong: the failed cells grouped by cause
 (:mod:`conformance.report.diagnosis`), each with the upstream field to change and the
-evidence that says so: the documented contract (``conformance/contracts/<id>.yaml`` and the
+evidence that says so: the documented contract (``conformance/evidence/facts/<id>.yaml`` and the
 documentation URL it was written from), the place in a provider's published API spec
 (``../shared/specs``) and the real recordings (``../shared/realworld``) that show the
 documented value.
@@ -105,7 +105,7 @@ def contract_evidence(provider: str, cause: Cause, example: str) -> list[str]:
         return []
     key = cause.about.split(".")[1] if cause.about.startswith("request.") else None
     shown = {"url": contract.get("url"), "auth": contract.get("auth"), "header": contract.get("headers")}.get(key or "")
-    where = f"conformance/contracts/{provider}.yaml" + (f" ({key}: {json.dumps(shown)})" if shown else "")
+    where = f"conformance/evidence/facts/{provider}.yaml" + (f" ({key}: {json.dumps(shown)})" if shown else "")
     return [f"documented contract {where}, written from {contract.get('docs', 'the provider docs')}"]
 
 
@@ -301,7 +301,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
         (
             f"Generated at {doc['generated_at']}. Upstream manifests from `{md_text(doc['manifests_dir'])}`, run "
             f"through every conformance scenario with {md_text(doc['engine'])}'s engine (read by `ailib.protocol`), "
-            "judged against the documented contracts (`conformance/contracts/`), not against the manifests."
+            "judged against the documented facts (`conformance/evidence/facts/`), not against the manifests."
         ),
         "",
         (

@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("directory", type=Path, help="directory of realworld *.json recordings")
     parser.add_argument(
-        "--contracts", type=Path, default=None, help="contracts directory (default: conformance/contracts)"
+        "--contracts", type=Path, default=None, help="contracts directory (default: conformance/evidence/facts)"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="one line per recording")
     args = parser.parse_args(argv)

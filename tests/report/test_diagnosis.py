@@ -86,7 +86,7 @@ def test_audit_names_the_upstream_field_and_the_evidence(tmp_path: Path) -> None
     (fact,) = item["wrong_facts"]
     assert fact["cause"] == "no x-api-key auth header"
     assert fact["upstream_field"].startswith("auth (v1) / endpoint.auth (v2)")
-    assert any("conformance/contracts/anthropic.yaml" in e and "x-api-key" in e for e in fact["evidence"])
+    assert any("conformance/evidence/facts/anthropic.yaml" in e and "x-api-key" in e for e in fact["evidence"])
     assert any("$.termination.mapping" in g for g in item["gaps"])
     assert "no x-api-key auth header" in paths[1].read_text(encoding="utf-8")
     assert "no x-api-key auth header" in paths[2].read_text(encoding="utf-8")
