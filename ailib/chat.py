@@ -164,6 +164,7 @@ class ChatRequestBuilder:
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             total_tokens=usage.total_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
         )
         return response, stats
 
@@ -272,6 +273,7 @@ class ChatStream:
             completion_tokens=usage.completion_tokens if usage else None,
             total_tokens=usage.total_tokens if usage else None,
             time_to_first_token_ms=(first - started) * 1000 if first is not None else None,
+            reasoning_tokens=usage.reasoning_tokens if usage else None,
         )
 
     def _json_answer(self, raw: bytes) -> list[StreamingEvent]:

@@ -21,7 +21,7 @@ from typing import Any
 from . import paths, protocol
 from .errors import ConfigurationError, ManifestError
 
-USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens", "reasoning_tokens")
 PARAMETERS = ("temperature", "top_p", "max_tokens", "stop")
 #: ``.tool_choice()`` words; each is a capability ``tool_choice_<word>`` derived from ``tools.choice``.
 TOOL_CHOICES = ("auto", "none", "required", "named")

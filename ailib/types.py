@@ -200,9 +200,15 @@ class Message:
 
 @dataclass(slots=True)
 class Usage:
+    """Token counts as the provider reports them. ``reasoning_tokens`` are the thinking tokens
+    a reasoning model spent (OpenAI's ``completion_tokens_details.reasoning_tokens``, Gemini's
+    ``thoughtsTokenCount``): billed, and, where the provider counts them apart from the answer
+    (Gemini), what makes ``prompt + completion + reasoning`` add up to ``total_tokens``."""
+
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     total_tokens: int | None = None
+    reasoning_tokens: int | None = None
 
     def __post_init__(self) -> None:
         if self.total_tokens is None and self.prompt_tokens is not None and self.completion_tokens is not None:
@@ -232,6 +238,7 @@ class CallStats:
     completion_tokens: int | None = None
     total_tokens: int | None = None
     time_to_first_token_ms: float | None = None
+    reasoning_tokens: int | None = None
 
 
 class ContentDelta:

@@ -228,6 +228,7 @@ async def _replay(rec: Recording, manifests_dir: str | None) -> Replay:
                         "prompt_tokens": usage.prompt_tokens,
                         "completion_tokens": usage.completion_tokens,
                         "total_tokens": usage.total_tokens,
+                        "reasoning_tokens": usage.reasoning_tokens,
                     }
                 elif event.kind == "finish":
                     out.raw_finish = event.as_finish.raw_reason
@@ -241,6 +242,7 @@ async def _replay(rec: Recording, manifests_dir: str | None) -> Replay:
                 "prompt_tokens": stats.prompt_tokens,
                 "completion_tokens": stats.completion_tokens,
                 "total_tokens": stats.total_tokens,
+                "reasoning_tokens": stats.reasoning_tokens,
             }
     except AiLibError as exc:
         out.error = exc
@@ -291,7 +293,7 @@ def replay(rec: Recording, manifests_dir: str | None = None) -> list[str]:
     meaning = STANDARD_FINISH.get(str(raw))
     if raw is not None and meaning and got.finish != meaning:
         problems.append(f"{where}: finish reason {raw!r} normalised to {got.finish!r}, it means {meaning!r}")
-    for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+    for name in ("prompt_tokens", "completion_tokens", "total_tokens", "reasoning_tokens"):
         want = exp.get(name)
         if want is not None and got.usage.get(name) != want:
             problems.append(f"{where}: {name}={got.usage.get(name)!r}, the provider reported {want}")
