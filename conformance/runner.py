@@ -214,17 +214,7 @@ def run_runtime(runtime: Runtime, call: Call) -> Outcome:
         return run_async(runtime.run(call))
     except Exception as exc:
         name = getattr(runtime, "name", type(runtime).__name__)
-        return Outcome(
-            error=ErrorInfo(
-                type=type(exc).__name__,
-                error_class=None,
-                code=None,
-                status_code=None,
-                retryable=None,
-                fallbackable=None,
-                message=f"runtime {name} raised {exc!r} out of run()",
-            )
-        )
+        return Outcome(error=ErrorInfo.unclassified(type(exc).__name__, f"runtime {name} raised {exc!r} out of run()"))
 
 
 def _call(provider: str, scenario: Scenario, manifest: Manifest, ctx: CellContext) -> Call:

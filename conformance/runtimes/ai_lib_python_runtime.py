@@ -248,14 +248,8 @@ class AiLibPythonRuntime:
                         outcome.events.append(("finish", (reason, reason)))
                 elif event.is_stream_error:
                     error = event.as_stream_error
-                    outcome.error = ErrorInfo(
-                        type="StreamError event",
-                        error_class=None,
-                        code=None,
-                        status_code=None,
-                        retryable=None,
-                        fallbackable=None,
-                        message=json.dumps(error.error, ensure_ascii=False, default=repr),
+                    outcome.error = ErrorInfo.unclassified(
+                        "StreamError event", json.dumps(error.error, ensure_ascii=False, default=repr)
                     )
                     break
         except AiLibError as exc:

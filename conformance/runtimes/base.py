@@ -47,6 +47,11 @@ class ErrorInfo:
     message: str
     retry_after: float | None = None
 
+    @classmethod
+    def unclassified(cls, type_name: str, message: str) -> ErrorInfo:
+        """An error the runtime gave no class, code, status or retry semantics for."""
+        return cls(type_name, None, None, None, None, None, message)
+
 
 @dataclass
 class Outcome:

@@ -383,13 +383,7 @@ def _error(exc: Any, doing: str) -> ErrorInfo:
         )
     if isinstance(exc, openai.APIError) and not isinstance(exc, openai.APIConnectionError):
         body = getattr(exc, "body", None)
-        return ErrorInfo(
-            type=type(exc).__name__,
-            error_class=None,
-            code=None,
-            status_code=None,
-            retryable=None,
-            fallbackable=None,
-            message=f"{exc.message} (error body {body!r})" if body else exc.message,
+        return ErrorInfo.unclassified(
+            type(exc).__name__, f"{exc.message} (error body {body!r})" if body else exc.message
         )
     return foreign_error("openai SDK", exc, doing, "openai")

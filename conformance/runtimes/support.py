@@ -60,15 +60,7 @@ def foreign_error(runtime: str, exc: BaseException, doing: str, package: str | N
         text += f" ({location})"
     if cause is not None and cause is not exc:
         text += f", caused by {short(cause)}"
-    return ErrorInfo(
-        type=type(exc).__name__,
-        error_class=None,
-        code=None,
-        status_code=None,
-        retryable=None,
-        fallbackable=None,
-        message=text,
-    )
+    return ErrorInfo.unclassified(type(exc).__name__, text)
 
 
 @contextmanager
