@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -17,8 +18,18 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-def pytest_terminal_summary(terminalreporter, config) -> None:  # type: ignore[no-untyped-def]
-    """Lines a test wants in the CI output whatever the verbosity (the mutation self-test's
-    kill rate), printed outside pytest's output capture."""
-    for line in getattr(config, "ailib_summary_lines", []):
+#: ``record_property`` name of a line a test wants in the CI output whatever the verbosity
+#: (the mutation self-test's kill rate). Read from the test reports, which reach the
+#: controlling process under pytest-xdist too, and printed outside output capture.
+SUMMARY_LINE = "ailib_summary_line"
+_summary_lines: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _summary_lines.extend(value for name, value in report.user_properties if name == SUMMARY_LINE)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in _summary_lines:
         terminalreporter.write_line(line)

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,9 @@ from conformance.evidence.cells import EvidenceSettings
 from conformance.evidence.mutations import CATALOGUE, Report, judge_mutation, run_catalogue
 from conformance.evidence.observed import DEFAULT_OBSERVED_DIR, observed_dir_status
 from conformance.evidence.specs import DEFAULT_SPECS_DIR, specs_dir_status
+from tests.conftest import SUMMARY_LINE
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def summary_lines(config: pytest.Config) -> list[str]:
-    """Lines printed in the terminal summary (tests/conftest.py), outside output capture."""
-    if not hasattr(config, "ailib_summary_lines"):
-        config.ailib_summary_lines = []  # type: ignore[attr-defined]
-    return config.ailib_summary_lines  # type: ignore[attr-defined,no-any-return]
 
 
 SPECS = Path(os.environ.get("AILIB_SPECS_DIR") or DEFAULT_SPECS_DIR)
@@ -66,13 +61,15 @@ def test_the_catalogue_has_at_least_40_distinct_single_fact_mutations() -> None:
 
 
 @needs_evidence
-def test_every_mutation_is_killed_naming_provider_and_field(report: Report, request: pytest.FixtureRequest) -> None:
+def test_every_mutation_is_killed_naming_provider_and_field(
+    report: Report, record_property: Callable[[str, object], None]
+) -> None:
     summary = report.summary()
     line = (
         f"mutation self-test: {summary['killed']} of {summary['mutations']} killed "
         f"({summary['kill_rate']:.0%}); survivors: {', '.join(summary['survivors']) or 'none'}"
     )
-    summary_lines(request.config).append(line)
+    record_property(SUMMARY_LINE, line)  # printed in the terminal summary (tests/conftest.py)
     for outcome in report.outcomes:
         if outcome.killed:
             # what killed it says which provider and which fact
