@@ -198,8 +198,10 @@ class AiClient:
         manifest = manifests.load(provider, manifests_dir)
         if not manifest.chat_supported:
             raise UnsupportedError(f"{provider} has no chat API: {manifest.chat_reason}", provider=provider)
-        codec = CODECS[manifest.family](manifest, name, base_url)
         key = resolve_api_key(manifest, api_key)
+        # Errors the codec reads from a 200 answer (an error field, an in-stream error event,
+        # a body that is not JSON) must not quote the key back: the codec gets its scrubber.
+        codec = CODECS[manifest.family](manifest, name, base_url, redact=key.redact)
         loads: Callable[[Any], Any] = json.loads
         owns = http_client is None
         if http_client is None:

@@ -195,9 +195,6 @@ class Transport:
         self._key = key
         self._timeout = timeout
         self._templates: dict[tuple[Any, ...], tuple[httpx.URL, httpx.Headers] | None] = {}
-        # Errors read from a 200 answer (an error field, an in-stream error event, a body
-        # that is not JSON) are built by the codec, which must scrub the key from them too.
-        codec.redact = key.redact
         auth = codec.manifest.auth
         self._auth_placement = auth.get("placement", "header")
         self._auth_name = auth.get("name", "Authorization")

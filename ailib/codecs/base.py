@@ -143,11 +143,19 @@ class Codec:
     tool_calls: type[ToolCallAccumulator] = ToolCallAccumulator
     #: a tool result names its call by id (Gemini's calls may have none: it matches by position)
     tool_ids_required = True
-    #: Removes the API key from provider text before it goes into an error; set by the Transport.
-    redact: Callable[[str], str] = staticmethod(_unchanged)
 
-    def __init__(self, manifest: Manifest, model: str, base_url: str | None = None) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        model: str,
+        base_url: str | None = None,
+        *,
+        redact: Callable[[str], str] = _unchanged,
+    ) -> None:
         self.manifest = manifest
+        #: removes the API key from provider text before it goes into an error (the client
+        #: passes its key's scrubber; a codec built alone, as in tests, changes nothing)
+        self.redact = redact
         self.model = model
         self.provider = manifest.id
         self._base_url = self._resolve_base_url(base_url)
