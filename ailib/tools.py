@@ -198,26 +198,15 @@ class OpenAIToolCalls(ToolCallAccumulator):
     def feed(self, items: Any, event_index: Any, out: list[StreamingEvent]) -> None:
         by_index = self._by_index
         for item in items if items.__class__ is list else (items,):
-            # A continuing piece is read with subscripts: whatever is missing or of the wrong
-            # type (the first piece of a call, a non-dict item) raises and goes the general
-            # way, which happens about once per call, not per piece.
-            try:
-                function = item["function"]
-                arguments = function["arguments"]
-                index = item.get("index", event_index)
-                call = by_index[index]
-            except (KeyError, TypeError):
-                pass
-            else:
-                # a bool or float index finds the int key it hashes like, but is not an index
-                if (
-                    arguments.__class__ is str
-                    and index.__class__ is int
-                    and "id" not in item
-                    and "name" not in function
-                ):
-                    if arguments:
-                        call.parts.append(arguments)
-                        out.append(StreamingEvent(_DELTA, ToolCallDelta(call.ordinal, None, None, arguments)))
-                    continue
+            if item.__class__ is dict and "id" not in item:
+                function = item.get("function")
+                if function.__class__ is dict and "name" not in function:
+                    index = item.get("index", event_index)
+                    call = by_index.get(index) if index.__class__ is int else None
+                    arguments = function.get("arguments")
+                    if call is not None and arguments.__class__ is str:
+                        if arguments:
+                            call.parts.append(arguments)
+                            out.append(StreamingEvent(_DELTA, ToolCallDelta(call.ordinal, None, None, arguments)))
+                        continue
             self._one(item, event_index, out)
