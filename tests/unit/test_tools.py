@@ -687,6 +687,51 @@ async def test_pieces_that_repeat_id_and_name_continue_one_call(make_client):
     assert calls[0].arguments == {"query": "AI protocol", "limit": 10}
 
 
+def test_openai_continuation_shortcut_reads_odd_pieces_like_any_other():
+    """OpenAIToolCalls reads a piece that continues a started call by subscripts; pieces that
+    only look like one (a bool or float index, which hash like the int keys of started calls,
+    an id or a name, a non-string or empty fragment, a non-dict item) must come out as the
+    general reader makes them. Expected events written by hand."""
+    from ailib.tools import OpenAIToolCalls, ToolCallAccumulator, openai_piece
+
+    def fn(args, **more):
+        return {"function": {"arguments": args, **more}}
+
+    pieces = [
+        {"index": 1, "id": "b", **fn("", name="g")},  # call 0
+        {"index": 0, "id": "a", **fn("", name="f")},  # call 1, the last started
+        {"index": True, **fn("[T]")},  # not an index: continues the last call, not index 1
+        {"index": 1.0, **fn("[F]")},  # likewise
+        {"index": 1, **fn("[1]")},
+        {"index": 0, **fn({"k": 1})},  # an object: dumped as JSON text
+        {"index": 0, **fn("")},  # nothing to tell
+        {"index": 0, "id": "a", **fn("[id]")},
+        {"index": 1, **fn("[n]", name="g")},
+        "not a call",
+        {"index": 1},
+    ]
+    want_deltas = [
+        (0, "b", "g", ""),
+        (1, "a", "f", ""),
+        (1, None, None, "[T]"),
+        (1, None, None, "[F]"),
+        (0, None, None, "[1]"),
+        (1, None, None, '{"k": 1}'),
+        (1, "a", None, "[id]"),
+        (0, None, "g", "[n]"),
+    ]
+    for kind in (OpenAIToolCalls, ToolCallAccumulator):
+        acc = kind(openai_piece)
+        out: list = []
+        for piece in pieces:
+            acc.feed([piece], None, out)
+        acc.flush(out)
+        deltas = [(d.index, d.id, d.name, d.arguments) for d in (e.as_tool_call_delta for e in out[:-2])]
+        assert deltas == want_deltas, kind.__name__
+        calls = [(c.id, c.name, c.raw_arguments) for c in (e.as_tool_call for e in out[-2:])]
+        assert calls == [("b", "g", "[1][n]"), ("a", "f", '[T][F]{"k": 1}[id]')], kind.__name__
+
+
 def test_hostile_tool_inputs_are_typed_errors():
     with pytest.raises(ParameterError, match="non-empty string"):
         Tool("")
