@@ -77,7 +77,9 @@ def results_document(
     order = {(c["provider"], c["scenario"]): c for c in cells}
     ordered = [order[(p["id"], s["id"])] for p in providers for s in scenarios if (p["id"], s["id"]) in order]
     facts: list[dict[str, Any]] = []
-    if evidence is not None:
+    # The facts page states what the judged manifests say, whichever runtime ran: it is
+    # built with ailib's run (another runtime's report would carry the same page again).
+    if evidence is not None and runtime == "ailib":
         from .evidence.provider_facts import all_provider_facts
 
         facts = all_provider_facts(_usable_manifests(), evidence.spec_judge, evidence.observed_dir)

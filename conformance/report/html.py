@@ -282,7 +282,9 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
     add(
         '<p class="levels" id="evidence-levels">Verdicts rest on: '
         + ", ".join(f"{n} {esc(level)}" for level, n in levels.items())
-        + ' (<a href="#rests-on">per provider</a>; facts: <a href="provider-facts.html">provider facts</a>).</p>'
+        + ' (<a href="#rests-on">per provider</a>'
+        + ('; facts: <a href="provider-facts.html">provider facts</a>' if matrix.provider_facts else "")
+        + ").</p>"
     )
     if matrix.self_test is not None:
         add(f'<p class="self-test" id="self-test">{esc(wording.self_test_line(dict(matrix.self_test)))}</p>')

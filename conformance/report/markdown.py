@@ -159,7 +159,12 @@ def render(matrix: Matrix, changes: Changes | None = None) -> str:
     add(
         "Each judged cell carries the evidence its verdict rests on (the cell detail links it): the provider's "
         "own spec, its real recorded traffic, its documentation only (the simulator serves what the docs say), "
-        "or nothing (assumed). The provider-facts page (`provider-facts.md`) lists the facts themselves."
+        "or nothing (assumed)."
+        + (
+            " The provider-facts page (`provider-facts.md`) lists the facts themselves."
+            if matrix.provider_facts
+            else ""
+        )
     )
     add("")
     level_rows = []
