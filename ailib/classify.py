@@ -62,9 +62,9 @@ def provider_error(
 ) -> AiLibError:
     """Build the typed error for ``body`` (parsed JSON, or None) and ``status``."""
     errors = manifest.errors
-    message = _text(manifest.error_message(body)) if body is not None else None
-    ptype = _text(manifest.error_type(body)) if body is not None else None
-    pcode = _text(manifest.error_code(body)) if body is not None else None
+    message = _text(errors.message(body)) if body is not None else None
+    ptype = _text(errors.type(body)) if body is not None else None
+    pcode = _text(errors.code(body)) if body is not None else None
     if not message:
         if isinstance(body, dict) and isinstance(body.get("error"), str):
             message = body["error"]
@@ -73,7 +73,7 @@ def provider_error(
             message = f"non-JSON error body: {snippet}" if body is None else snippet
         else:
             message = "provider returned an error with no message"
-    mapped = errors.get("classes") or {}
+    mapped = errors.classes
     by_code = mapped.get(pcode or "") or STANDARD_CODES.get(pcode or "")
     error_class = by_code or mapped.get(ptype or "") or STANDARD_CODES.get(ptype or "")
     if error_class is None:
@@ -84,14 +84,14 @@ def provider_error(
     if by_code is None and error_class in ("invalid_request", "unknown"):
         # An ambiguous status or type (a 400, Anthropic's invalid_request_error): the text may say more.
         words = message.lower()
-        for table in (errors.get("message_classes") or {}, STANDARD_MESSAGE_CLASSES):
+        for table in (errors.message_classes, STANDARD_MESSAGE_CLASSES):
             named = next((c for text, c in table.items() if text.lower() in words), None)
             if named is not None:
                 error_class = named
                 break
     if error_class == "rate_limited" and by_code is None:
         haystack = " ".join(filter(None, (pcode, ptype, message))).lower()
-        if any(marker.lower() in haystack for marker in errors.get("quota_markers", ())):
+        if any(marker.lower() in haystack for marker in errors.quota_markers):
             error_class = "quota_exhausted"
     cls = ERROR_CLASSES[error_class]
     return cls(

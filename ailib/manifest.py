@@ -12,14 +12,26 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from . import paths, protocol
 from .errors import ConfigurationError, ManifestError
+from .sections import (
+    Auth,
+    Capability,
+    Endpoint,
+    ErrorSpec,
+    HeaderSpec,
+    Parameter,
+    RequestSpec,
+    StreamSpec,
+    ToolsSpec,
+    frozen_map,
+)
 
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens", "reasoning_tokens")
 PARAMETERS = ("temperature", "top_p", "max_tokens", "stop")
@@ -68,26 +80,11 @@ class Extraction:
 
 
 @dataclass(frozen=True, slots=True)
-class Parameter:
-    name: str
-    field: str
-    min: float | None = None
-    max: float | None = None
-    max_items: int | None = None
-    join: str | None = None
-    exclusive_min: bool = False
-    exclusive_max: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Capability:
-    supported: bool
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
 class Manifest:
-    """A validated provider manifest. ``data`` is the raw mapping; the rest is compiled."""
+    """A validated provider manifest, compiled: each section is a typed, frozen value
+    (:mod:`ailib.sections`) built once at load. ``data`` is the raw mapping as loaded, for
+    tools that report on the manifest's text (the conformance harness); the client reads
+    only the compiled sections."""
 
     id: str
     name: str
@@ -96,64 +93,31 @@ class Manifest:
     data: dict[str, Any] = field(repr=False)
     chat_supported: bool = True
     chat_reason: str | None = None
-    capabilities: dict[str, Capability] = field(default_factory=dict, repr=False)
-    parameters: dict[str, Parameter] = field(default_factory=dict, repr=False)
+    docs_url: str = ""
+    default_model: str | None = None
+    capabilities: Mapping[str, Capability] = field(default_factory=dict, repr=False)
+    #: where requests go; None only for a provider without chat
+    endpoint: Endpoint | None = field(default=None, repr=False)
+    #: where the key comes from and goes; None only for a provider without chat
+    auth: Auth | None = field(default=None, repr=False)
+    headers: HeaderSpec = field(default_factory=HeaderSpec, repr=False)
+    request: RequestSpec = field(default_factory=RequestSpec, repr=False)
     response: Extraction | None = field(default=None, repr=False)
-    routes: dict[str, Extraction] = field(default_factory=dict, repr=False)
-    error_message: paths.Getter = field(default=paths._none, repr=False)
-    error_type: paths.Getter = field(default=paths._none, repr=False)
-    error_code: paths.Getter = field(default=paths._none, repr=False)
-    route_key: Callable[[str, Any], str] | None = field(default=None, repr=False)
-
-    # --- plain data accessors ------------------------------------------------------
-    def _section(self, name: str) -> dict[str, Any]:
-        """A top-level mapping of the manifest; the schema guarantees a mapping where present."""
-        value = self.data.get(name)
-        return value if isinstance(value, dict) else {}
+    stream: StreamSpec = field(default_factory=StreamSpec, repr=False)
+    #: the provider's finish reason -> the standard one
+    finish_reasons: Mapping[str, str] = field(default_factory=dict, repr=False)
+    errors: ErrorSpec = field(default_factory=ErrorSpec, repr=False)
+    tools: ToolsSpec = field(default_factory=ToolsSpec, repr=False)
 
     @property
-    def endpoint(self) -> dict[str, Any]:
-        return self._section("endpoint")
+    def parameters(self) -> Mapping[str, Parameter]:
+        """``request.parameters``: the parameters the provider takes, by name."""
+        return self.request.parameters
 
     @property
-    def auth(self) -> dict[str, Any]:
-        return self._section("auth")
-
-    @property
-    def request(self) -> dict[str, Any]:
-        return self._section("request")
-
-    @property
-    def stream(self) -> dict[str, Any]:
-        return self._section("stream")
-
-    @property
-    def finish_reasons(self) -> dict[str, str]:
-        return self._section("finish_reasons")
-
-    @property
-    def errors(self) -> dict[str, Any]:
-        return self._section("errors")
-
-    @property
-    def tool_choices(self) -> dict[str, Any]:
-        """``.tool_choice()`` word -> what the provider's field takes (``tools.choice``)."""
-        return (self.data.get("tools") or {}).get("choice") or {}
-
-    @property
-    def tool_call_index(self) -> bool:
-        """Whether an assistant turn's tool calls are sent back with their ``index``
-        (``tools.call_index``)."""
-        return bool((self.data.get("tools") or {}).get("call_index"))
-
-    @property
-    def default_model(self) -> str | None:
-        value = self.data.get("default_model")
-        return value if isinstance(value, str) else None
-
-    @property
-    def docs_url(self) -> str:
-        return str(self.data["docs_url"])
+    def routes(self) -> Mapping[str, Extraction]:
+        """``stream.routes``: what to read from each kind of stream event."""
+        return self.stream.routes
 
     def capability(self, name: str) -> Capability:
         return self.capabilities.get(name, Capability(False, f"{self.id} manifest does not declare '{name}'"))
@@ -161,7 +125,7 @@ class Manifest:
     def env_vars(self) -> list[str]:
         """Where an API key may come from, in lookup order."""
         auth = self.auth
-        names = [auth["env"], *auth.get("alt_env", [])] if auth else []
+        names = [auth.env, *auth.alt_env] if auth else []
         fallback = f"{self.id.upper().replace('-', '_')}_API_KEY"
         return names + ([fallback] if fallback not in names else [])
 
@@ -173,7 +137,7 @@ class Manifest:
 def _validator() -> Any:
     import json
 
-    import jsonschema
+    import jsonschema.validators
 
     schema_file = default_schema_file()
     schema = json.loads(schema_file.read_text(encoding="utf-8"))
@@ -239,7 +203,7 @@ def _not_json(data: Any) -> tuple[list[Any], str] | None:
 
 def parse_manifest(data: Any, file: str) -> Manifest:
     """Validate ``data`` (a parsed manifest) and compile it. Raises :class:`ManifestError`."""
-    import jsonschema
+    import jsonschema.exceptions
 
     if not isinstance(data, dict):
         raise ManifestError(file, "$", f"expected a mapping at the top level, got {type(data).__name__}")
@@ -350,13 +314,27 @@ def _compile(data: dict[str, Any], file: str) -> Manifest:
         for name, value in (data.get("capabilities") or {}).items()
     }
     _tool_choice_capabilities(data, caps)
+    default_model = data.get("default_model")
+    common = {
+        "id": data["id"],
+        "name": data["name"],
+        "family": data["family"],
+        "file": file,
+        "data": data,
+        "docs_url": data["docs_url"],
+        "default_model": default_model if isinstance(default_model, str) else None,
+        "capabilities": frozen_map(caps),
+        # what a provider without chat may still say: where its key would come from
+        "auth": Auth.compile(data["auth"]) if data.get("auth") else None,
+    }
     if chat is not True:
-        return Manifest(data["id"], data["name"], data["family"], file, data, False, chat["reason"], caps)
+        return Manifest(**common, chat_supported=False, chat_reason=chat["reason"])
     if data["family"] == "none":
         raise ManifestError(file, "$.family", "chat: true needs a wire family ('none' is for providers without chat)")
     _check_headers(data, file)
-    params = {name: Parameter(name, **spec) for name, spec in data["request"]["parameters"].items()}
-    for name in data["request"].get("defaults") or {}:
+    request = RequestSpec.compile(data["request"])
+    params = request.parameters
+    for name in request.defaults:
         if name not in params:
             raise ManifestError(file, f"$.request.defaults.{name}", "a default for a parameter with no mapped field")
     for name in PARAMETERS:
@@ -373,24 +351,50 @@ def _compile(data: dict[str, Any], file: str) -> Manifest:
         raise ManifestError(file, "$.stream", "streaming declared but no stream routes")
     _check_tool_paths(data, caps, routes, file)
     errors = data.get("errors") or {}
+    return Manifest(
+        **common,
+        endpoint=Endpoint.compile(data["endpoint"]),
+        headers=HeaderSpec.compile(data),
+        request=request,
+        response=_extraction(data["response"], file, "$.response"),
+        stream=_stream_spec(stream, routes, file),
+        finish_reasons=frozen_map(data.get("finish_reasons")),
+        errors=ErrorSpec(
+            message=compile_paths(errors.get("message")),
+            type=compile_paths(errors.get("type")),
+            code=compile_paths(errors.get("code")),
+            classes=frozen_map(errors.get("classes")),
+            message_classes=frozen_map(errors.get("message_classes")),
+            quota_markers=tuple(errors.get("quota_markers") or ()),
+        ),
+        tools=ToolsSpec.compile(data.get("tools") or {}),
+    )
+
+
+def _stream_spec(stream: dict[str, Any], routes: dict[str, Extraction], file: str) -> StreamSpec:
+    """``stream`` compiled: the route names, the route key and the start-URL path read once."""
+    event_type = stream.get("event_type", "none")
     try:
-        route_key = _route_key(stream.get("event_type", "none"))
+        route_key = _route_key(event_type)
     except ValueError as exc:
         raise ManifestError(file, "$.stream.event_type", str(exc)) from None
-    return Manifest(
-        id=data["id"],
-        name=data["name"],
-        family=data["family"],
-        file=file,
-        data=data,
-        capabilities=caps,
-        parameters=params,
-        response=_extraction(data["response"], file, "$.response"),
-        routes=routes,
-        error_message=compile_paths(errors.get("message")),
-        error_type=compile_paths(errors.get("type")),
-        error_code=compile_paths(errors.get("code")),
+    start_url = stream.get("start_url")
+    try:
+        read_start_url = paths.compile_path(start_url) if start_url else None
+    except ValueError as exc:
+        raise ManifestError(file, "$.stream.start_url", str(exc)) from None
+    mode: Literal["sse", "field", "none"] = (
+        "sse" if event_type == "sse" else "field" if event_type.startswith("field:") else "none"
+    )
+    return StreamSpec(
+        mode=mode,
+        routes=frozen_map(routes),
         route_key=route_key,
+        done_marker=stream.get("done_marker"),
+        ends_at_finish=bool(stream.get("ends_at_finish")),
+        start_url=start_url,
+        read_start_url=read_start_url,
+        follow_domains=tuple(stream.get("follow_domains") or ()),
     )
 
 

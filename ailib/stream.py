@@ -65,13 +65,15 @@ class StreamDecoder:
         max_event_size: int | None = None,
     ) -> None:
         self._sse = SSEDecoder(max_event_size)
-        self._routes = manifest.routes
-        self._default = manifest.routes.get("*")
-        self._route_key = manifest.route_key or _every_event_one_route
-        event_type = manifest.stream.get("event_type", "none")
-        self._mode = "field" if event_type.startswith("field:") else event_type
-        self._done_marker = manifest.stream.get("done_marker")
-        self._ends_at_finish = bool(manifest.stream.get("ends_at_finish"))
+        spec = manifest.stream
+        # A plain dict per decoder: the per-event route lookup is a dict lookup, not a call
+        # through the section's read-only view.
+        self._routes = dict(spec.routes)
+        self._default = spec.routes.get("*")
+        self._route_key = spec.route_key or _every_event_one_route
+        self._mode = spec.mode
+        self._done_marker = spec.done_marker
+        self._ends_at_finish = spec.ends_at_finish
         self._finish_map = manifest.finish_reasons
         self._make_error = make_error
         self._loads = loads

@@ -196,13 +196,13 @@ class Transport:
         self._timeout = timeout
         self._templates: dict[tuple[Any, ...], tuple[httpx.URL, httpx.Headers] | None] = {}
         auth = codec.manifest.auth
-        self._auth_placement = auth.get("placement", "header")
-        self._auth_name = auth.get("name", "Authorization")
-        self._auth_prefix = auth.get("prefix", "")
+        self._auth_placement = auth.placement if auth else "header"
+        self._auth_name = auth.name if auth else "Authorization"
+        self._auth_prefix = auth.prefix if auth else ""
         self.origin = origin(httpx.URL(codec.url(False)[0]))
         # Hosts besides the endpoint's own that the provider documents for follow-up URLs
         # (Replicate's urls.stream): reached over https only.
-        self._follow_domains = tuple(codec.manifest.stream.get("follow_domains") or ())
+        self._follow_domains = codec.manifest.stream.follow_domains
         if self._auth_placement == "query":
             _QUERY_KEY_FILTER.add(self._auth_name)
             logging.getLogger("httpx").addFilter(_QUERY_KEY_FILTER)

@@ -29,6 +29,7 @@ from ..errors import (
 )
 from ..manifest import Manifest
 from ..paths import PathConflict, set_path
+from ..sections import Endpoint
 from ..stream import StreamDecoder, as_text
 from ..tools import PieceReader, ToolCallAccumulator, calls_of
 from ..types import ChatResponse, Message, MessageRole, ResponseFormat, Tool, ToolCall, Usage
@@ -158,18 +159,30 @@ class Codec:
         self.redact = redact
         self.model = model
         self.provider = manifest.id
+        if manifest.endpoint is None:  # AiClient.create refuses such a provider first
+            raise UnsupportedError(f"{manifest.id} has no chat API: {manifest.chat_reason}", provider=manifest.id)
+        self.endpoint: Endpoint = manifest.endpoint
         self._base_url = self._resolve_base_url(base_url)
-        endpoint = manifest.endpoint
-        self._query = dict(endpoint.get("query") or {})
-        self._stream_query = {**self._query, **(endpoint.get("stream_query") or {})}
+        self._query = dict(self.endpoint.query)
+        self._stream_query = dict(self.endpoint.stream_query)
         self._roles = {
             MessageRole.SYSTEM: "system",
             MessageRole.USER: "user",
             MessageRole.ASSISTANT: "assistant",
             MessageRole.TOOL: "tool",
         }
-        for role, name in (manifest.request.get("roles") or {}).items():
+        for role, name in manifest.request.roles.items():
             self._roles[MessageRole(role)] = name
+        headers = manifest.headers
+        self._headers = {
+            stream: {
+                "content-type": "application/json",
+                "accept": "text/event-stream" if stream else "application/json",
+                **headers.common,
+                **(headers.stream if stream else headers.sync),
+            }
+            for stream in (False, True)
+        }
         self._check_urls()
 
     # --- URL ----------------------------------------------------------------------
@@ -177,20 +190,20 @@ class Codec:
         """The base URL with its ``{variables}`` filled in. A value that lands in the host
         must be one DNS label (it cannot add a host, a port, a path or a ``#``); one in the
         path is percent-encoded into its segment."""
-        template = (override or self.manifest.endpoint["base_url"]).rstrip("/")
+        template = (override or self.endpoint.base_url).rstrip("/")
         check_model(self.provider, self.model)
         host_part = _authority(template)
         values = {"model": self._url_value(host_part, "model", self.model, "the model id")}
-        for name, spec in (self.manifest.endpoint.get("variables") or {}).items():
+        for name, variable in self.endpoint.variables.items():
             if "{" + name + "}" not in template:
                 continue
-            value = os.environ.get(spec["env"])
+            value = os.environ.get(variable.env)
             if not value:
                 raise ConfigurationError(
-                    f"{self.provider}: set {spec['env']} (URL variable {{{name}}}) or pass base_url=",
+                    f"{self.provider}: set {variable.env} (URL variable {{{name}}}) or pass base_url=",
                     provider=self.provider,
                 )
-            values[name] = self._url_value(host_part, name, value, f"${spec['env']}")
+            values[name] = self._url_value(host_part, name, value, f"${variable.env}")
         try:
             return template.format(**values)
         except (KeyError, IndexError) as exc:
@@ -230,17 +243,14 @@ class Codec:
             raise ConfigurationError(f"{self.provider}: cannot send to {url!r}: {reason}", provider=self.provider)
 
     def url(self, stream: bool) -> tuple[str, dict[str, str]]:
-        endpoint = self.manifest.endpoint
-        path: str = endpoint.get("stream_path") or endpoint["chat_path"] if stream else endpoint["chat_path"]
+        endpoint = self.endpoint
+        path = endpoint.stream_path if stream else endpoint.chat_path
         path = path.replace("{model}", quote(self.model, safe="/"))  # Replicate: owner/name
         return self._base_url + path, (self._stream_query if stream else self._query)
 
     def headers(self, stream: bool) -> dict[str, str]:
-        m = self.manifest.data
-        headers = {"content-type": "application/json", "accept": "text/event-stream" if stream else "application/json"}
-        headers.update(m.get("headers") or {})
-        headers.update((m.get("stream_headers") if stream else m.get("sync_headers")) or {})
-        return headers
+        """The request headers besides auth (a new dict: the caller may change it)."""
+        return dict(self._headers[stream])
 
     # --- body ---------------------------------------------------------------------
     def body(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
@@ -248,22 +258,22 @@ class Codec:
         spec = self.manifest.request
         body: dict[str, Any] = {}
         try:
-            if spec.get("model_field"):
-                set_path(body, spec["model_field"], self.model)
+            if spec.model_field:
+                set_path(body, spec.model_field, self.model)
             self.encode_messages(request.messages, body)
             self._encode_tools(request, body)
-            body.update(spec.get("body_extras") or {})
-            params = {**(spec.get("defaults") or {}), **request.parameters}
+            body.update(spec.body_extras)
+            params = {**spec.defaults, **request.parameters}
             for name, value in params.items():
-                param = self.manifest.parameters.get(name)
+                param = spec.parameters.get(name)
                 if param is None:
                     reason = self.manifest.capability(name).reason
                     raise UnsupportedError(f"{self.provider} does not support {name}: {reason}", provider=self.provider)
                 set_path(body, param.field, _check_parameter(self.provider, name, value, param))
             if stream:
-                if spec.get("stream_field"):
-                    set_path(body, spec["stream_field"], True)
-                for key, value in (spec.get("stream_extras") or {}).items():
+                if spec.stream_field:
+                    set_path(body, spec.stream_field, True)
+                for key, value in spec.stream_extras.items():
                     body[key] = value
         except PathConflict as exc:  # e.g. a parameter mapped to messages.x, or model_field: input
             raise ManifestError(self.manifest.file, "$.request", f"two body fields collide: {exc}") from None
@@ -356,7 +366,7 @@ class Codec:
                 provider=self.provider,
             )
         self.require(f"tool_choice_{word}", f"tool_choice {word!r}")
-        return self.manifest.tool_choices[word]
+        return self.manifest.tools.choice[word]
 
     def encode_tool_list(self, tools: list[Tool], body: dict[str, Any]) -> None:
         raise UnsupportedError(f"{self.provider}: the {self.family} codec has no tools", provider=self.provider)
@@ -409,7 +419,7 @@ class Codec:
         if content is None and raw is None and not tool_calls:
             # No answer at all: an error object in the provider's error shape (or the usual
             # top-level "error"), else nothing this client can read.
-            if isinstance(self.manifest.error_message(data), str) or data.get("error"):
+            if isinstance(self.manifest.errors.message(data), str) or data.get("error"):
                 raise self.error(data, 200)
             if reasoning is None:
                 snippet = self.redact(json.dumps(data, ensure_ascii=False))[:120]

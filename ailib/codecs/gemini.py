@@ -96,7 +96,7 @@ class GeminiCodec(Codec):
 
     def encode_tool_choice(self, value: Any, choice: str, body: dict[str, Any]) -> None:
         if value is True:  # a tool's name: a call is required, limited to that function
-            mode = self.manifest.tool_choices.get("required")
+            mode = self.manifest.tools.choice.get("required")
             if mode is None:
                 raise ManifestError(
                     self.manifest.file, "$.tools.choice", "named: true needs the `required` word (Gemini mode ANY)"

@@ -41,7 +41,7 @@ class OpenAIChatCodec(Codec):
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.raw_arguments}}
             for c in message.tool_calls
         ]
-        if self.manifest.tool_call_index:  # the calls carry their position (tools.call_index)
+        if self.manifest.tools.call_index:  # the calls carry their position (tools.call_index)
             calls = [{"index": i, **call} for i, call in enumerate(calls)]
         return {
             "role": self._roles[message.role],

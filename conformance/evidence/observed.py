@@ -438,7 +438,7 @@ def fact_problems(rec: Recording, manifest: Any) -> list[str]:
     where = f"{manifest.id}: recording {rec.file}"
     facts = observed_facts(rec)
     problems: list[str] = []
-    declared_done = manifest.stream.get("done_marker")
+    declared_done = manifest.stream.done_marker
     ended_normally = not rec.expected.get("stream_error")
     if "done_marker" in facts and ended_normally and manifest.capability("streaming").supported:
         if facts["done_marker"] and not declared_done:

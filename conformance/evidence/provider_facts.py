@@ -94,7 +94,7 @@ def provider_facts(manifest: Any, judge: SpecJudge, observed_dir: Path | None) -
         from_spec(stop.field) if stop is not None else None,
     )
     row["stop_limit"] = _fact(stop_value, level, source)
-    extras = (manifest.request.get("stream_extras") or {}) if hasattr(manifest, "request") else {}
+    extras = manifest.request.stream_extras
     if not manifest.capability("usage_in_stream").supported:
         usage = "none"
     elif "stream_options" in extras:
@@ -107,7 +107,7 @@ def provider_facts(manifest: Any, judge: SpecJudge, observed_dir: Path | None) -
     )
     placements = sorted({f["usage_placement"] for f in seen if "usage_placement" in f})
     row["stream_usage"] = _fact(usage + (f" ({', '.join(placements)})" if placements else ""), level, source)
-    marker = manifest.stream.get("done_marker")
+    marker = manifest.stream.done_marker
     level, source = decide("quirks", from_recordings(lambda f: "done_marker" in f and f["done_marker"] == bool(marker)))
     row["done_marker"] = _fact(marker or "none", level, source)
     routes = (manifest.data.get("stream") or {}).get("routes") or {}
@@ -123,7 +123,7 @@ def provider_facts(manifest: Any, judge: SpecJudge, observed_dir: Path | None) -
         ),
     )
     row["reasoning_field"] = _fact(", ".join(map(str, names)) or "none", level, source)
-    message = (manifest.errors or {}).get("message")
+    message = (manifest.data.get("errors") or {}).get("message")  # the path as written
     by_status: dict[int, str] = {}
     for rec, facts in zip(records, seen, strict=True):
         if facts.get("error_shape"):

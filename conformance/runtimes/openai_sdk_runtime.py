@@ -98,13 +98,13 @@ def status_class(status: int) -> str:
 def _fill(url: str, manifest: Any, model: str) -> str:
     import os
 
-    variables = manifest.endpoint.get("variables") or {}
+    variables = manifest.endpoint.variables
 
     def fill(match: re.Match[str]) -> str:
         if match[1] == "model":
             return model
-        spec = variables.get(match[1])
-        return os.environ.get(spec["env"], match[0]) if spec else match[0]
+        variable = variables.get(match[1])
+        return os.environ.get(variable.env, match[0]) if variable else match[0]
 
     return _VAR.sub(fill, url)
 
@@ -113,16 +113,16 @@ def client_settings(manifest: Any, model: str, api_key: str) -> tuple[dict[str, 
     """Keyword arguments for ``AsyncOpenAI`` (besides ``http_client`` and ``max_retries``), and
     the auth headers to send instead of the SDK's ``Authorization: Bearer`` (None: the SDK's)."""
     endpoint = manifest.endpoint
-    base_url = _fill(endpoint.get("base_url", ""), manifest, model).rstrip("/")
-    chat_path = endpoint.get("chat_path", _CHAT)
+    base_url = _fill(endpoint.base_url, manifest, model).rstrip("/")
+    chat_path = endpoint.chat_path
     if chat_path.endswith(_CHAT):
         base_url += chat_path[: -len(_CHAT)]
-    headers = {k: str(v) for k, v in (manifest.data.get("headers") or {}).items()}
-    query = dict(endpoint.get("query") or {})
-    auth = manifest.auth or {}
-    name, prefix = auth.get("name", "Authorization"), auth.get("prefix")
+    headers = {k: str(v) for k, v in manifest.headers.common.items()}
+    query = dict(endpoint.query)
+    auth = manifest.auth
+    name, prefix = (auth.name, auth.prefix) if auth else ("Authorization", "")
     auth_headers: dict[str, str] | None = None
-    if auth.get("placement") == "query":
+    if auth and auth.placement == "query":
         query[name] = api_key
         auth_headers = {}
     elif not (name.lower() == "authorization" and (prefix or "").strip() == "Bearer"):
@@ -139,14 +139,14 @@ def client_settings(manifest: Any, model: str, api_key: str) -> tuple[dict[str, 
 def request_arguments(manifest: Any, call: Call) -> dict[str, Any]:
     """Keyword arguments for ``chat.completions.create``, from the manifest's names."""
     request = manifest.request
-    roles = request.get("roles") or {}
+    roles = dict(request.roles)
     kwargs: dict[str, Any] = {
         "model": call.model,
         "messages": [_message(roles, role, value) for role, value in call.messages],
     }
     _tool_arguments(manifest, call, kwargs)
     extra: dict[str, Any] = {}
-    values = {**(request.get("defaults") or {}), **call.parameters}
+    values = {**request.defaults, **call.parameters}
     for name, value in values.items():
         spec = manifest.parameters.get(name)
         field = spec.field if spec else name
@@ -159,12 +159,12 @@ def request_arguments(manifest: Any, call: Call) -> dict[str, Any]:
     stream = call.mode == "stream"
     if stream:
         kwargs["stream"] = True
-        for name, value in (request.get("stream_extras") or {}).items():
+        for name, value in request.stream_extras.items():
             if name == "stream_options":
                 kwargs["stream_options"] = value
             else:
                 extra[name] = value
-    per_call = manifest.data.get("stream_headers" if stream else "sync_headers") or {}
+    per_call = manifest.headers.stream if stream else manifest.headers.sync
     if per_call:
         kwargs["extra_headers"] = {k: str(v) for k, v in per_call.items()}
     if extra:
@@ -199,7 +199,7 @@ def _tool_arguments(manifest: Any, call: Call, kwargs: dict[str, Any]) -> None:
         ]
     choice = call.tool_choice
     if choice is not None:
-        words = manifest.tool_choices
+        words = manifest.tools.choice
         if choice in ("auto", "none", "required"):
             kwargs["tool_choice"] = words.get(choice, choice)
         else:

@@ -33,7 +33,7 @@ def test_every_shipped_manifest_loads(provider):
         assert m.family in CODECS
         assert m.response is not None
         assert m.default_model
-        assert m.auth["env"]
+        assert m.auth is not None and m.auth.env
         assert set(m.parameters) <= {"temperature", "top_p", "max_tokens", "stop"}
         if m.capability("streaming").supported:
             assert m.routes

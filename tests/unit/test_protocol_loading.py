@@ -96,7 +96,12 @@ def test_valid_v15_openai_file_loads(tmp_path: Path) -> None:  # upstream load-0
     assert loaded.id == "openai"
     assert loaded.family == "openai-chat"
     assert loaded.file == "v1/providers/openai.yaml"
-    assert loaded.auth == {"env": "OPENAI_API_KEY", "placement": "header", "name": "Authorization", "prefix": "Bearer "}
+    assert loaded.data["auth"] == {
+        "env": "OPENAI_API_KEY",
+        "placement": "header",
+        "name": "Authorization",
+        "prefix": "Bearer ",
+    }
     assert loaded.parameters["temperature"].max == 2.0
     # the file maps no stop parameter: the client refuses stop, the reason names the file's field
     assert not loaded.capability("stop").supported
@@ -107,13 +112,13 @@ def test_valid_v15_anthropic_file_loads(tmp_path: Path) -> None:  # upstream loa
     path = _write(tmp_path, "anthropic.yaml", VALID_ANTHROPIC_15)
     loaded = manifest.load_file(path)
     assert (loaded.id, loaded.family) == ("anthropic", "anthropic-messages")
-    assert loaded.endpoint["base_url"] == "https://api.anthropic.com"
-    assert loaded.endpoint["chat_path"] == "/v1/messages"
-    assert loaded.auth["name"] == "x-api-key" and "prefix" not in loaded.auth
+    assert loaded.data["endpoint"]["base_url"] == "https://api.anthropic.com"
+    assert loaded.data["endpoint"]["chat_path"] == "/v1/messages"
+    assert loaded.data["auth"]["name"] == "x-api-key" and "prefix" not in loaded.data["auth"]
     # routes keyed on the event's "type" field, as the match expressions say
-    assert loaded.stream["event_type"] == "field:type"
-    assert loaded.stream["routes"]["content_block_delta"]["content"] == "delta.text"
-    assert loaded.stream["routes"]["message_delta"]["finish_reason"] == "delta.stop_reason"
+    assert loaded.data["stream"]["event_type"] == "field:type"
+    assert loaded.data["stream"]["routes"]["content_block_delta"]["content"] == "delta.text"
+    assert loaded.data["stream"]["routes"]["message_delta"]["finish_reason"] == "delta.stop_reason"
 
 
 def test_file_missing_required_fields_is_refused_naming_them(tmp_path: Path) -> None:  # upstream load-003
@@ -196,11 +201,11 @@ def test_upstream_files_translate_faithfully(shared_tree: Path) -> None:
     v1 = manifest.load_file(shared_tree / "v1" / "providers" / "anthropic.yaml")
     v2 = manifest.load_file(shared_tree / "v2" / "providers" / "anthropic.yaml")
     # v1 says `auth: {type: bearer}`, v2 says `custom_header` x-api-key: each is read as written
-    assert (v1.auth["name"], v1.auth.get("prefix")) == ("Authorization", "Bearer ")
-    assert (v2.auth["name"], v2.auth.get("prefix")) == ("x-api-key", None)
+    assert (v1.data["auth"]["name"], v1.data["auth"].get("prefix")) == ("Authorization", "Bearer ")
+    assert (v2.data["auth"]["name"], v2.data["auth"].get("prefix")) == ("x-api-key", None)
     assert v1.data["headers"] == {"anthropic-version": "2023-06-01"}
     gemini = manifest.load_file(shared_tree / "v1" / "providers" / "gemini.yaml")
-    assert gemini.auth == {"env": "GEMINI_API_KEY", "placement": "query", "name": "key"}
+    assert gemini.data["auth"] == {"env": "GEMINI_API_KEY", "placement": "query", "name": "key"}
     assert "chat_stream" in (gemini.capability("streaming").reason or "")
 
 
