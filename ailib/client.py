@@ -23,6 +23,7 @@ from .transport import RetryPolicy, Secret, Transport
 if TYPE_CHECKING:
     from . import manifest as manifests
     from .chat import ChatRequestBuilder
+    from .session import ChatSession
 
 # The manifest loader, the codecs and the chat builder are imported by the first
 # AiClient.create() / chat(), not by ``import ailib``: importing the package costs
@@ -132,24 +133,16 @@ class AiClient:
     """Create with ``await AiClient.create("provider/model")``; use as ``async with``."""
 
     def __init__(
-        self,
-        manifest: manifests.Manifest,
-        model: str,
-        transport: Transport,
-        http: httpx.AsyncClient,
-        owns_http: bool,
-        loads: Callable[[Any], Any] = json.loads,
+        self, manifest: manifests.Manifest, session: ChatSession, http: httpx.AsyncClient, owns_http: bool
     ) -> None:
         self.manifest = manifest
         self.provider = manifest.id
-        self.model = model
-        self._transport = transport
-        self._codec = transport.codec
+        self.model = session.model
+        #: what builders send through (codec, transport, JSON parser, stream limits);
+        #: reached from outside only by :func:`ailib.session.session_of`
+        self._session = session
         self._http = http
         self._owns_http = owns_http
-        self._loads = loads
-        self.max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE
-        self.idle_timeout: float | None = transport.timeout.read
 
     @classmethod
     async def create(
@@ -220,30 +213,56 @@ class AiClient:
             timeout if not owns else None,
             max_body_bytes=max_body_bytes,
         )
-        client = cls(manifest, name, transport, http_client, owns, loads)
-        client.max_event_size = max_event_size
-        client.idle_timeout = idle_timeout if idle_timeout is not None else transport.timeout.read
-        return client
+        from .session import ChatSession
+
+        session = ChatSession(
+            codec,
+            transport,
+            name,
+            loads,
+            max_event_size=max_event_size,
+            idle_timeout=idle_timeout if idle_timeout is not None else transport.timeout.read,
+        )
+        return cls(manifest, session, http_client, owns)
 
     new = create
     from_model = create
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        return self._transport.policy
+        return self._session.transport.policy
 
     @retry_policy.setter
     def retry_policy(self, policy: RetryPolicy) -> None:
-        self._transport.policy = policy
+        self._session.transport.policy = policy
+
+    @property
+    def max_event_size(self) -> int | None:
+        """Characters one stream event may hold (``create(max_event_size=...)``)."""
+        return self._session.max_event_size
+
+    @max_event_size.setter
+    def max_event_size(self, value: int | None) -> None:
+        self._session.max_event_size = value
+
+    @property
+    def idle_timeout(self) -> float | None:
+        """Seconds a stream may bring bytes but no event (``create(idle_timeout=...)``)."""
+        return self._session.idle_timeout
+
+    @idle_timeout.setter
+    def idle_timeout(self, value: float | None) -> None:
+        self._session.idle_timeout = value
 
     def chat(self) -> ChatRequestBuilder:
+        """A new request builder; its terminal calls send through this client."""
         from .chat import ChatRequestBuilder
 
-        return ChatRequestBuilder(self)
+        return ChatRequestBuilder(self._session)
 
     async def aclose(self) -> None:
         """Close the client; a call made after this raises :class:`ClientClosedError`."""
-        self._transport.closed = True
+        self._session.transport.closed = True
         if self._owns_http:
             await self._http.aclose()
 

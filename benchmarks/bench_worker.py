@@ -591,6 +591,7 @@ def overhead(loops: int) -> dict[str, Any]:
     import httpx
 
     from ailib import AiClient
+    from ailib.session import session_of
 
     raw = server.render_json().split(b"\r\n\r\n", 1)[1]
 
@@ -598,8 +599,9 @@ def overhead(loops: int) -> dict[str, Any]:
         return await AiClient.create(f"openai/{MODEL}", api_key=API_KEY, base_url="http://127.0.0.1:9/v1")
 
     client = asyncio.run(make())
-    codec = client._codec
-    loads = client._loads
+    session = session_of(client)  # the declared internal seam: the codec and parser a client uses
+    codec = session.codec
+    loads = session.loads
 
     def build() -> httpx.Request:
         return client.chat().user(PROMPT).temperature(0.5).build()

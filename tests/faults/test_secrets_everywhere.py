@@ -33,6 +33,8 @@ import yaml
 
 from ailib import AiClient, AiLibError, RetryPolicy
 from ailib.errors import ConfigurationError, ParameterError, UnsupportedError
+from ailib.session import session_of
+from ailib.transport import Secret
 
 from .faults_support import OPENAI_FINISH, SSE_HEADERS, Exchange, Loopback, Request, closed_port, openai_delta, sse
 
@@ -427,10 +429,15 @@ async def test_reprs_of_client_builder_stream_and_parts(manifests_dir, monkeypat
             )
             builder = client.chat().system("s").user("Hi").temperature(0.5)
             stream = builder.stream()
-            transport = client._transport
+            session = session_of(client)  # the declared seam to the client's codec and transport
+            transport, codec = session.transport, session.codec
+            keys = [value for value in vars(transport).values() if isinstance(value, Secret)]
+            assert keys, "the transport holds the key as a Secret"
             texts += [
                 repr(client),
                 str(client),
+                repr(vars(client)),
+                repr(session),
                 repr(builder),
                 str(builder),
                 repr(vars(builder)),
@@ -438,12 +445,12 @@ async def test_reprs_of_client_builder_stream_and_parts(manifests_dir, monkeypat
                 repr(vars(stream)),
                 repr(transport),
                 repr(vars(transport)),
-                repr(client._codec),
-                repr(vars(client._codec) if hasattr(client._codec, "__dict__") else client._codec),
+                repr(codec),
+                repr(vars(codec) if hasattr(codec, "__dict__") else codec),
                 repr(client.manifest),
                 repr(client.retry_policy),
-                repr(transport._key),
-                str(transport._key),
+                *map(repr, keys),
+                *map(str, keys),
             ]
             if provider == "openai":
                 await consume(stream)

@@ -8,6 +8,7 @@ import pytest
 from ailib import AiClient
 from ailib.client import split_model_id
 from ailib.errors import AiLibError, ConfigurationError
+from ailib.session import session_of
 
 from .unit_support import PLANTED_KEY, Server, json_response
 
@@ -121,7 +122,7 @@ async def test_aliases(factory):
 async def test_async_context_manager_closes_its_own_http_client():
     async with await AiClient.create("openai/gpt-4o", api_key="k") as client:
         assert isinstance(client, AiClient)
-        http = client._http
+        http = session_of(client).transport.http
         assert not http.is_closed
     assert http.is_closed
 

@@ -12,6 +12,7 @@ import yaml
 
 from ailib import AiClient, AiLibError, RetryPolicy
 from ailib.errors import ConfigurationError
+from ailib.session import session_of
 
 from .unit_support import PLANTED_KEY, Server, collect, data_event, json_response, sse_body, sse_response
 
@@ -84,8 +85,9 @@ async def test_no_key_in_logs_reprs_or_errors_across_a_session(debug_logs):
         str(client),
         repr(client.retry_policy),
         repr(client.manifest),
-        repr(client._transport),
-        repr(client._codec),
+        repr(session_of(client)),
+        repr(session_of(client).transport),
+        repr(session_of(client).codec),
     ]
     request = client.chat().user("Hi").build()
     texts += [repr(request), str(request.url)]
