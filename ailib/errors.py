@@ -287,5 +287,36 @@ def class_for_status(status: int) -> str:
     return "server_error" if 500 <= status < 600 else "unknown"
 
 
-__all__ = [name for name, obj in globals().items() if isinstance(obj, type) and issubclass(obj, AiLibError)]
-__all__ += ["ERROR_CLASSES", "STANDARD_CODES", "STANDARD_MESSAGE_CLASSES", "STATUS_CLASSES", "class_for_status"]
+# Written out (type checkers read a literal list); tests/unit/test_errors.py checks that
+# every error class of this module is in it.
+__all__ = [
+    "ERROR_CLASSES",
+    "STANDARD_CODES",
+    "STANDARD_MESSAGE_CLASSES",
+    "STATUS_CLASSES",
+    "AiLibError",
+    "AuthenticationError",
+    "ClientClosedError",
+    "ConfigurationError",
+    "ConflictError",
+    "InvalidRequestError",
+    "ManifestError",
+    "NotFoundError",
+    "OutputJSONError",
+    "OverloadedError",
+    "ParameterError",
+    "PermissionDeniedError",
+    "QuotaExhaustedError",
+    "RateLimitedError",
+    "RedirectError",
+    "RequestCancelledError",
+    "RequestTimeoutError",
+    "RequestTooLargeError",
+    "ResponseTooLargeError",
+    "ServerError",
+    "StreamProtocolError",
+    "ToolArgumentsError",
+    "UnknownError",
+    "UnsupportedError",
+    "class_for_status",
+]

@@ -334,7 +334,8 @@ def _endpoint(data: dict[str, Any], gaps: list[Gap]) -> dict[str, Any]:
         if spath != path:
             out["stream_path"] = spath
         if squery:
-            out["stream_query"] = dict(part.partition("=")[::2] for part in squery.split("&") if part)
+            pairs = (part.partition("=") for part in squery.split("&") if part)
+            out["stream_query"] = {name: value for name, _, value in pairs}
     return out
 
 

@@ -25,6 +25,7 @@ class CohereV2Codec(OpenAIChatCodec):
         return turn
 
     def encode_response_format(self, wanted: ResponseFormat, body: dict[str, Any]) -> None:
-        body["response_format"] = {"type": "json_object"}
+        response_format: dict[str, Any] = {"type": "json_object"}
         if wanted.json_schema is not None:
-            body["response_format"]["json_schema"] = dict(wanted.json_schema)
+            response_format["json_schema"] = dict(wanted.json_schema)
+        body["response_format"] = response_format

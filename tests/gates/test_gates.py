@@ -1,5 +1,8 @@
 """The static gates of `.ci/gates` fail CI on a lint, format or type error, and pass a clean tree.
 
+The type gates are two: mypy --strict and pyright's basic mode (basedpyright), which read
+some code differently (pyright narrows a subscript on assignment, mypy does not).
+
 Each case runs the real script on a scratch project (the repository's pyproject.toml, so the
 same rule set and mypy settings, and a two-module package) with one deliberate error in it.
 """
@@ -18,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.skipif(
-    not (BIN / "ruff").exists() or not (BIN / "mypy").exists(),
-    reason="the lint extra (ruff, mypy) is not installed in this environment: pip install -e '.[lint]'",
+    not all((BIN / tool).exists() for tool in ("ruff", "mypy", "basedpyright")),
+    reason="the lint extra (ruff, mypy, basedpyright) is not installed in this environment: pip install -e '.[lint]'",
 )
 
 CLEAN = '''"""A module that passes every gate."""
@@ -30,6 +33,18 @@ from __future__ import annotations
 def total(values: list[int]) -> int:
     """The sum of the values."""
     return sum(values)
+'''
+
+
+PYRIGHT_ONLY_IMPORTS = "from __future__ import annotations\n\nfrom typing import Any\n"
+TAGGED = '''
+
+def tagged(values: list[int]) -> dict[str, Any]:
+    """The values under a tag."""
+    out: dict[str, Any] = {}
+    out["tags"] = {"kind": "sum"}
+    out["tags"]["values"] = values
+    return out
 '''
 
 
@@ -77,8 +92,11 @@ def test_a_clean_tree_passes(tmp_path: Path) -> None:
         ("ruff format --check", CLEAN.replace("return sum(values)", "return sum( values )")),
         ("mypy --strict ailib", CLEAN.replace("return sum(values)", "return str(sum(values))")),
         ("mypy --strict ailib", CLEAN + "\n\ndef untyped(values):\n    return values\n"),
+        # mypy --strict passes this (a subscript of a dict[str, Any] stays Any); pyright
+        # narrows out["tags"] to dict[str, str] and refuses the list stored into it
+        ("pyright basic ailib", CLEAN.replace("from __future__ import annotations\n", PYRIGHT_ONLY_IMPORTS) + TAGGED),
     ],
-    ids=["unused-import", "zip-without-strict", "format", "wrong-return-type", "untyped-def"],
+    ids=["unused-import", "zip-without-strict", "format", "wrong-return-type", "untyped-def", "pyright-narrowing"],
 )
 def test_a_deliberate_error_fails_its_gate(tmp_path: Path, gate: str, module: str) -> None:
     run = run_gates(scratch_project(tmp_path, module))

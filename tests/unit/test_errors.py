@@ -427,6 +427,16 @@ def test_caller_side_errors_are_what_except_clauses_expect():
     assert issubclass(E.RequestTimeoutError, E.AiLibError) and not issubclass(E.RequestTimeoutError, TimeoutError)
 
 
+def test_every_error_class_of_the_module_is_in_its_all():
+    defined = {
+        name
+        for name, obj in vars(E).items()
+        if isinstance(obj, type) and issubclass(obj, AiLibError) and obj.__module__ == E.__name__
+    }
+    assert len(defined) > 20
+    assert defined <= set(E.__all__), sorted(defined - set(E.__all__))
+
+
 def test_every_error_class_is_exported_from_the_package():
     import ailib
 
