@@ -1,8 +1,9 @@
 """Find, load and validate provider manifests, and compile them for fast use.
 
 A manifest is data: the JSON Schema in ``manifests/schema`` says what it may hold,
-and this module turns a valid file into a :class:`Manifest` whose paths are already
-compiled to getters (see :mod:`ailib.paths`). Loading is cached per file, so
+and this module turns a valid file into a :class:`Manifest` whose sections are typed,
+frozen values (see :mod:`ailib.sections`) and whose paths are already compiled to getters
+(see :mod:`ailib.paths`): the client reads fields, never a section by key per call. Loading is cached per file, so
 creating many clients for one provider reads and validates the YAML once.
 
 ``yaml`` and ``jsonschema`` are imported on first load, not at ``import ailib``.
