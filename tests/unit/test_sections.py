@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ailib import ManifestError
+from ailib import ManifestError, UnsupportedError
 from ailib import manifest as manifests
+from ailib.codecs import CODECS
 from ailib.sections import Auth, Endpoint, StreamSpec, UrlVariable
 
 MANIFESTS = Path(__file__).resolve().parents[2] / "manifests"
@@ -54,6 +55,13 @@ def test_a_stream_path_and_stream_query_apply_to_streams_only():
     assert (dict(endpoint.query), dict(endpoint.stream_query)) == ({}, {"alt": "sse"})
     auth = manifests.load("gemini").auth
     assert auth == Auth("GEMINI_API_KEY", "header", "x-goog-api-key", "", ("GOOGLE_API_KEY",))
+
+
+def test_auth_placement_is_a_header_or_a_query_parameter():
+    section = {"env": "P_KEY", "placement": "cookie", "name": "key"}
+    with pytest.raises(ValueError, match="cookie"):
+        Auth.compile(section)
+    assert Auth.compile({**section, "placement": "query"}).placement == "query"
 
 
 def test_stream_section_of_a_two_step_stream():
@@ -126,6 +134,8 @@ def test_a_provider_without_chat_has_no_endpoint_but_keeps_its_key_names():
     no_chat = next(m for m in map(manifests.load, manifests.available()) if not m.chat_supported)
     assert no_chat.endpoint is None
     assert no_chat.env_vars()[-1] == f"{no_chat.id.upper().replace('-', '_')}_API_KEY"
+    with pytest.raises(UnsupportedError, match="has no chat API"):
+        CODECS["openai-chat"](no_chat, "some-model")  # a codec needs an endpoint to send to
 
 
 def test_a_bad_start_url_is_a_manifest_error_naming_the_field():

@@ -104,4 +104,5 @@ async def test_the_client_sends_through_its_session():
     client.idle_timeout = 2.5
     client.max_event_size = 99
     assert (session.idle_timeout, session.max_event_size) == (2.5, 99)
+    assert (client.idle_timeout, client.max_event_size) == (2.5, 99)
     await http.aclose()
