@@ -4,7 +4,8 @@ In a streamed tool call almost every event is more arguments text for a call alr
 started (OpenAI's ``{"index": 0, "function": {"arguments": "..."}}``). Reading that piece
 the general way (a piece tuple, the accumulator's rules for ids, names and indexes) costs
 more than the text delta next to it. So, like the manifest's paths (:mod:`ailib.paths`),
-the reader is turned into one Python function at load time, from two pieces of data:
+the reader is turned into one Python function, once (at the first stream of a manifest;
+cached by path and shape), from two pieces of data:
 
 - the route's ``tool_calls`` path and ``tool_index`` path (the manifest's);
 - the family's :class:`Continuation`: where such a piece keeps its text, where its index
