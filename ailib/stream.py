@@ -13,13 +13,15 @@ totals) and delivered once, followed by the finish event, when the stream ends.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .errors import AiLibError, StreamProtocolError
-from .manifest import Manifest
+from .manifest import Extraction, Manifest
 from .sse import Fields, SSEDecoder
+from .tool_steps import ToolStep, compile_step
 from .tools import PieceReader, ToolCallAccumulator
 from .types import ContentDelta, Finish, StreamingEvent, Usage
 
@@ -45,6 +47,47 @@ def as_text(value: Any) -> str | None:
     return None
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Route(Extraction):
+    """A stream route with its tool-call reader compiled for one accumulator class."""
+
+    #: ``None``: the route carries no tool calls, or the client reads none
+    tool_step: ToolStep | None = None
+
+
+_ROUTE_TABLES: dict[tuple[int, type[ToolCallAccumulator], bool], tuple[Manifest, dict[str, _Route]]] = {}
+
+
+def _stream_routes(manifest: Manifest, accumulator: type[ToolCallAccumulator], tools: bool) -> dict[str, _Route]:
+    """The manifest's stream routes with their tool readers, built once per manifest and
+    accumulator class (compiling is for load time, not for every stream)."""
+    key = (id(manifest), accumulator, tools)
+    hit = _ROUTE_TABLES.get(key)
+    if hit is not None and hit[0] is manifest:  # an id is reused only after its manifest is gone
+        return hit[1]
+    # the raw path text: a tool step compiles its own readers from it
+    specs = (manifest.data.get("stream") or {}).get("routes") or {}
+    names = [f.name for f in dataclasses.fields(Extraction)]
+    table = {}
+    for name, route in manifest.stream.routes.items():
+        spec = specs.get(name) or {}
+        step = (
+            compile_step(spec["tool_calls"], spec.get("tool_index"), accumulator.continuation)
+            if tools and route.tool_calls is not None and spec.get("tool_calls")
+            else None
+        )
+        table[name] = _Route(**{n: getattr(route, n) for n in names}, tool_step=step)
+    if len(_ROUTE_TABLES) >= 256:
+        _ROUTE_TABLES.clear()
+    _ROUTE_TABLES[key] = (manifest, table)
+    return table
+
+
+def _parsed(obj: Any) -> Any:
+    """The "parser" of chunks that arrive parsed (a JSON-array body): they are used as is."""
+    return obj
+
+
 def _every_event_one_route(_name: str, _obj: Any) -> str:
     """The route key where a manifest routes nothing (``event_type: none``): never called,
     since such a stream reads every event with the ``*`` route."""
@@ -66,10 +109,10 @@ class StreamDecoder:
     ) -> None:
         self._sse = SSEDecoder(max_event_size)
         spec = manifest.stream
-        # A plain dict per decoder: the per-event route lookup is a dict lookup, not a call
-        # through the section's read-only view.
-        self._routes = dict(spec.routes)
-        self._default = spec.routes.get("*")
+        # A plain dict per decoder, built once per manifest: the per-event route lookup is a
+        # dict lookup, not a call through the section's read-only view.
+        self._routes = _stream_routes(manifest, tool_calls, tool_piece is not None)
+        self._default = self._routes.get("*")
         self._route_key = spec.route_key or _every_event_one_route
         self._mode = spec.mode
         self._done_marker = spec.done_marker
@@ -83,6 +126,8 @@ class StreamDecoder:
         self._tool_calls = tool_calls
         #: made at the first tool-call piece: a stream without tool calls never builds one
         self.tools: ToolCallAccumulator | None = None
+        #: the accumulator's calls by index, for the routes' compiled readers (none yet)
+        self._calls: dict[Any, Any] = {}
         self.usage: dict[str, int] = {}
         self.raw_finish: str | None = None
         self.model: str | None = None
@@ -99,21 +144,20 @@ class StreamDecoder:
         except AiLibError as exc:  # an event over the size limit
             self._fail(exc)
             return []
-        return self._events(fields) if fields else []
+        return self._events(fields, self._loads) if fields else []
 
     def feed_objects(self, objects: list[Any]) -> list[StreamingEvent]:
         """Events of already-parsed stream chunks (a JSON-array body instead of SSE)."""
         if self.error is not None:
             return []
-        dumps = json.dumps
-        return self._events([(dumps(obj), "", None, None) for obj in objects])
+        return self._events([(obj, "", None, None) for obj in objects], _parsed)
 
     def close(self) -> list[StreamingEvent]:
         """End of body: the last events, then usage and finish; raises if the stream broke."""
         out: list[StreamingEvent] = []
         if self.error is None and not self.ended:
             try:
-                out = self._events(self._sse.flush_fields())
+                out = self._events(self._sse.flush_fields(), self._loads)
             except AiLibError as exc:  # the last, unterminated event is over the size limit
                 self._fail(exc)
         if self.error is not None:
@@ -133,18 +177,12 @@ class StreamDecoder:
         )
         return out
 
-    def _events(self, sse_events: list[Fields]) -> list[StreamingEvent]:
+    def _events(self, sse_events: Iterable[Fields], loads: Callable[[Any], Any]) -> list[StreamingEvent]:
         # The per-event loop of every stream: names are bound to locals once per read,
         # and the extraction is inlined (one call per event, not one per field).
         out: list[StreamingEvent] = []
-        routes, default, mode, done_marker, loads = (
-            self._routes,
-            self._default,
-            self._mode,
-            self._done_marker,
-            self._loads,
-        )
-        usage = self.usage
+        routes, default, mode, done_marker = self._routes, self._default, self._mode, self._done_marker
+        usage, calls = self.usage, self._calls
         for data, event, _, _ in sse_events:
             if data == done_marker:
                 self.ended = True
@@ -193,14 +231,16 @@ class StreamDecoder:
                     thought = as_text(thought)
                 if thought:
                     out.append(StreamingEvent(_REASONING, ContentDelta(thought)))
-            get_calls = route.tool_calls
-            if get_calls is not None:
-                items = get_calls(obj)
+            step = route.tool_step
+            if step is not None:
+                # A continuation of a known call is read (and its event made) by the step;
+                # what it returns is for the general reader.
+                items = step(obj, calls, out)
                 if items:
                     tools = self.tools or self._start_tools()
-                    if tools is not None:
-                        get_index = route.tool_index
-                        tools.feed(items, get_index(obj) if get_index is not None else None, out)
+                    get_index = route.tool_index
+                    tools.feed(items, get_index(obj) if get_index is not None else None, out)
+                    calls = self._calls
             if route.tool_end and self.tools is not None and route.tool_index is not None:
                 self.tools.end(route.tool_index(obj), out)
             finish = route.finish_reason(obj) or route.finish_default
@@ -223,11 +263,12 @@ class StreamDecoder:
         error.provider = self._provider
         self.error = error
 
-    def _start_tools(self) -> ToolCallAccumulator | None:
-        if self._tool_piece is None:
-            return None
-        self.tools = self._tool_calls(self._tool_piece)
-        return self.tools
+    def _start_tools(self) -> ToolCallAccumulator:
+        # Only routes with a tool step get here, and those exist only with a piece reader.
+        assert self._tool_piece is not None
+        tools = self.tools = self._tool_calls(self._tool_piece)
+        self._calls = tools.by_index
+        return tools
 
     def _not_json(self, data: str) -> None:
         """An event that is not JSON ends the reading (checked only once parsing failed, so the

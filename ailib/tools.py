@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
+from .tool_steps import Continuation
 from .types import StreamingEvent, ToolCall, ToolCallDelta
 
 #: (provider index, id, name, arguments text or fragment, whole call?)
@@ -113,12 +114,17 @@ class _Pending:
 class ToolCallAccumulator:
     """Streamed tool-call pieces in, ``tool_call_delta`` and ``tool_call`` events out."""
 
-    __slots__ = ("_by_id", "_by_index", "_calls", "_last", "_piece")
+    __slots__ = ("_by_id", "_calls", "_last", "_piece", "by_index")
+
+    #: the family's usual piece, read by the stream route's compiled reader; None: every
+    #: piece is read here
+    continuation: ClassVar[Continuation | None] = None
 
     def __init__(self, piece: PieceReader) -> None:
         self._piece = piece
         self._calls: list[_Pending] = []
-        self._by_index: dict[int, _Pending] = {}
+        #: calls by the provider's index (the compiled reader finds a continuation's call here)
+        self.by_index: dict[int, _Pending] = {}
         self._by_id: dict[str, _Pending] = {}
         self._last: _Pending | None = None
 
@@ -133,7 +139,7 @@ class ToolCallAccumulator:
         index, call_id, name, arguments, whole = part
         if index is None and event_index.__class__ is int:
             index = event_index
-        call = self._by_index.get(index) if index is not None and not whole else None
+        call = self.by_index.get(index) if index is not None and not whole else None
         if call is None or (call_id and call.id and call_id != call.id):
             call = self._call(index, call_id, whole)
         if call_id or name:
@@ -153,7 +159,7 @@ class ToolCallAccumulator:
         if not whole:
             found: _Pending | None = None
             if index is not None:
-                found = self._by_index.get(index)
+                found = self.by_index.get(index)
             elif call_id is not None:
                 found = self._by_id.get(call_id)
             else:
@@ -163,7 +169,7 @@ class ToolCallAccumulator:
         call = _Pending(len(self._calls))
         self._calls.append(call)
         if index is not None:
-            self._by_index[index] = call
+            self.by_index[index] = call
         if call_id is not None:
             self._by_id[call_id] = call
         self._last = call
@@ -171,7 +177,7 @@ class ToolCallAccumulator:
 
     def end(self, event_index: Any, out: list[StreamingEvent]) -> None:
         """The provider closed the call at ``event_index`` (a block end event)."""
-        call = self._by_index.get(event_index) if event_index.__class__ is int else None
+        call = self.by_index.get(event_index) if event_index.__class__ is int else None
         if call is not None and not call.done:
             self._deliver(call, out)
 
@@ -190,23 +196,10 @@ class ToolCallAccumulator:
 class OpenAIToolCalls(ToolCallAccumulator):
     """OpenAI-shaped calls (OpenAI chat, Cohere v2). Almost every piece of a stream is more
     arguments for a call already started (``{"index", "function": {"arguments"}}``, Cohere's
-    index on the event): that piece is read here directly, the rest goes the general way.
-    This keeps a tool-call fragment about as cheap as a text delta."""
+    index on the event): the stream decoder reads that piece through a function compiled
+    from the route's path and this shape (:mod:`ailib.tool_steps`), which keeps a tool-call
+    fragment about as cheap as a text delta; the rest goes the general way."""
 
     __slots__ = ()
 
-    def feed(self, items: Any, event_index: Any, out: list[StreamingEvent]) -> None:
-        by_index = self._by_index
-        for item in items if items.__class__ is list else (items,):
-            if item.__class__ is dict and "id" not in item:
-                function = item.get("function")
-                if function.__class__ is dict and "name" not in function:
-                    index = item.get("index", event_index)
-                    call = by_index.get(index) if index.__class__ is int else None
-                    arguments = function.get("arguments")
-                    if call is not None and arguments.__class__ is str:
-                        if arguments:
-                            call.parts.append(arguments)
-                            out.append(StreamingEvent(_DELTA, ToolCallDelta(call.ordinal, None, None, arguments)))
-                        continue
-            self._one(item, event_index, out)
+    continuation = Continuation("function.arguments", "index", ("id", "function.name"))

@@ -688,10 +688,14 @@ async def test_pieces_that_repeat_id_and_name_continue_one_call(make_client):
 
 
 def test_openai_continuation_shortcut_reads_odd_pieces_like_any_other():
-    """OpenAIToolCalls reads a piece that continues a started call by subscripts; pieces that
-    only look like one (a bool or float index, which hash like the int keys of started calls,
-    an id or a name, a non-string or empty fragment, a non-dict item) must come out as the
-    general reader makes them. Expected events written by hand."""
+    """A piece that continues a started call is read by subscripts in a function compiled per
+    stream route (ailib.tool_steps); pieces that only look like one (a bool or float index,
+    which hash like the int keys of started calls, an id or a name, a non-string or empty
+    fragment, a non-dict item) must come out as the general reader makes them: through the
+    accumulators alone, and through the OpenAI and Cohere stream decoders (Cohere: the index
+    on the event, unless the piece has its own). Expected events written by hand."""
+    from ailib import manifest
+    from ailib.codecs import CODECS
     from ailib.tools import OpenAIToolCalls, ToolCallAccumulator, openai_piece
 
     def fn(args, **more):
@@ -730,6 +734,70 @@ def test_openai_continuation_shortcut_reads_odd_pieces_like_any_other():
         assert deltas == want_deltas, kind.__name__
         calls = [(c.id, c.name, c.raw_arguments) for c in (e.as_tool_call for e in out[-2:])]
         assert calls == [("b", "g", "[1][n]"), ("a", "f", '[T][F]{"k": 1}[id]')], kind.__name__
+
+    def cohere_event(piece):
+        message = {"tool_calls": piece}
+        return data_event({"type": "tool-call-delta", "index": 7, "delta": {"message": message}}, "tool-call-delta")
+
+    # Cohere sends one object per event, with the call's index on the event (7 here): it is
+    # used where the piece carries no index of its own, or one that is not an int (a bool,
+    # a float), so those start call 7 where OpenAI's continue the last call.
+    cohere_deltas = [d if d[3] not in ("[T]", "[F]") else (2, None, None, d[3]) for d in want_deltas]
+    streams = {
+        "openai": (
+            [data_event(chunk({"tool_calls": [piece]})) for piece in pieces] + [data_event(chunk({}, "tool_calls"))],
+            want_deltas,
+            [("b", "g", "[1][n]"), ("a", "f", '[T][F]{"k": 1}[id]')],
+        ),
+        "cohere": (
+            [cohere_event(piece) for piece in [*pieces, fn("[7]")]]
+            + [data_event({"type": "message-end", "delta": {"finish_reason": "TOOL_CALL"}}, "message-end")],
+            [*cohere_deltas, (2, None, None, "[7]")],
+            [("b", "g", "[1][n]"), ("a", "f", '{"k": 1}[id]'), (None, None, "[T][F][7]")],
+        ),
+    }
+    for provider, (events, deltas_want, calls_want) in streams.items():
+        m = manifest.load(provider)
+        decoder = CODECS[m.family](m, "m").stream_decoder()
+        out = decoder.feed(sse_body(events)) + decoder.close()
+        assert out[-1].as_finish.reason == "tool_calls"
+        deltas = [
+            (d.index, d.id, d.name, d.arguments) for d in (e.as_tool_call_delta for e in out if e.is_tool_call_delta)
+        ]
+        assert deltas == deltas_want, provider
+        calls = [(c.id, c.name, c.raw_arguments) for c in (e.as_tool_call for e in out if e.is_tool_call)]
+        assert calls == calls_want, provider
+
+
+def test_compiled_continuation_events_are_the_events_the_constructors_make():
+    """The compiled reader builds a continuation's event slot by slot (no __init__ call):
+    every slot must hold what StreamingEvent(ToolCallDelta(...)) holds, so a slot added to
+    either class and set in its __init__ fails here rather than going missing."""
+    from ailib.tool_steps import compile_step
+    from ailib.tools import OpenAIToolCalls, openai_piece
+    from ailib.types import StreamingEvent, ToolCallDelta
+
+    acc = OpenAIToolCalls(openai_piece)
+    started: list = []
+    acc.feed([{"index": 3, "id": "c", "function": {"name": "f", "arguments": ""}}], None, started)
+    step = compile_step("choices.0.delta.tool_calls", None, OpenAIToolCalls.continuation)
+    out: list = []
+    event = {"choices": [{"delta": {"tool_calls": [{"index": 3, "function": {"arguments": '{"a"'}}]}}]}
+    assert step(event, acc.by_index, out) is None
+    want = StreamingEvent(StreamingEvent.TOOL_CALL_DELTA, ToolCallDelta(0, None, None, '{"a"'))
+    (got,) = out
+
+    def slots(obj):
+        names = [n for cls in type(obj).__mro__ for n in getattr(cls, "__slots__", ())]
+        assert names, type(obj)
+        return {n: getattr(obj, n) for n in names}
+
+    assert type(got) is StreamingEvent and type(got._payload) is ToolCallDelta
+    assert {k: v for k, v in slots(got).items() if k != "_payload"} == {"kind": "tool_call_delta"}
+    assert slots(got._payload) == slots(want._payload) == {"arguments": '{"a"', "id": None, "index": 0, "name": None}
+    assert got == want
+    acc.flush(out)
+    assert out[-1].as_tool_call.raw_arguments == '{"a"'
 
 
 def test_hostile_tool_inputs_are_typed_errors():
