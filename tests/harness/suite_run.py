@@ -30,14 +30,21 @@ SUITE = ROOT / "conformance" / "test_conformance.py"
 _CACHE_HOME = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
 
 
-def run_suite(pytester: pytest.Pytester, *args: str | Path, suite: Path = SUITE) -> pytest.RunResult:
-    """The suite's result in this process; ``-p no:xdist``: the cells run here, not in workers."""
+def run_suite(
+    pytester: pytest.Pytester, *args: str | Path, suite: str | Path = SUITE, xdist: bool = False
+) -> pytest.RunResult:
+    """The suite's result, run in this process: its cells too, unless ``xdist`` (then ``-n N``
+    in ``args`` runs them in worker processes, as a user's ``-n`` would)."""
+    options = ["-q", "--no-header", "-p", "no:randomly", *([] if xdist else ["-p", "no:xdist"])]
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CACHE_HOME", _CACHE_HOME)
-        return pytester.runpytest_inprocess(
-            str(suite), "-q", "--no-header", "-p", "no:xdist", "-p", "no:randomly", *(str(a) for a in args)
-        )
+        return pytester.runpytest_inprocess(str(suite), *options, *(str(a) for a in args))
 
 
 def output(result: pytest.RunResult) -> str:
     return "\n".join(result.outlines)
+
+
+def printed(result: pytest.RunResult) -> str:
+    """Everything the session wrote, standard output and error."""
+    return "\n".join([*result.outlines, *result.errlines])
