@@ -76,7 +76,7 @@ LIVE_SCENARIOS = {
     "json_mode",
 }
 SELECT = " or ".join(f"{p}-" for p in PROVIDERS)
-DEADLINE = 120  # seconds for any one run: the rehearsal is bounded
+DEADLINE = 120  # seconds the interrupted run may take to reach its 429: the rehearsal is bounded
 
 
 @pytest.fixture
