@@ -37,16 +37,12 @@ CASSETTES_DIR = Path(
     or (_PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "cassettes")
 )
 PROVENANCE_FILE = CASSETTES_DIR / "PROVENANCE.yaml"
+#: ``--cassettes DIR``: set by the plugin for one pytest session, put back when it ends
 _chosen: Path | None = None
 
 
-def use_cassettes_dir(path: Path) -> None:
-    """Replay (and record) the cassettes in ``path`` for this session (``--cassettes``)."""
-    global _chosen
-    _chosen = path
-
-
 def cassettes_dir() -> Path:
+    """Where this session replays (and records) cassettes."""
     return _chosen or CASSETTES_DIR
 
 

@@ -28,6 +28,7 @@ import pytest
 
 from ailib.errors import AiLibError
 
+from . import cassettes as cassettes_module
 from . import live as live_mode
 from .cassettes import (
     ReadableSerializer,
@@ -39,7 +40,6 @@ from .cassettes import (
     scrub_text,
     simulator_client_factory,
     update_provenance_index,
-    use_cassettes_dir,
 )
 from .runner import CellContext, CellResult, planted_key
 from .scenarios import Scenario, load_scenarios, needs_cassette
@@ -47,6 +47,8 @@ from .scenarios import Scenario, load_scenarios, needs_cassette
 _RESULTS = pytest.StashKey[list]()
 _EVIDENCE = pytest.StashKey[Any]()
 _RECORDED = pytest.StashKey[dict]()
+#: what this session changed in the process (environment, cassette directory), undone at its end
+_SESSION_STATE = pytest.StashKey[pytest.MonkeyPatch]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -100,16 +102,16 @@ _VCR_OPTIONAL_LIBRARIES = (
 )
 
 
-def _skip_absent_http_libraries() -> None:
+def _skip_absent_http_libraries(session: pytest.MonkeyPatch) -> None:
     """vcrpy re-imports the HTTP libraries it can patch on each cassette; a library that
     is not installed is searched for on disk each time (failed imports are not cached),
-    which cost more than replaying the cassette. Record the absent ones as absent, once."""
+    which cost more than replaying the cassette. Record the absent ones as absent, for the session."""
     import importlib.util
     import sys
 
     for name in _VCR_OPTIONAL_LIBRARIES:
         if name not in sys.modules and importlib.util.find_spec(name) is None:
-            sys.modules[name] = None  # type: ignore[assignment]  # "import name" now fails at once
+            session.setitem(sys.modules, name, None)  # "import name" now fails at once
 
 
 def manifests_option(config: pytest.Config) -> tuple[str, Path] | None:
@@ -124,24 +126,35 @@ def manifests_option(config: pytest.Config) -> tuple[str, Path] | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _skip_absent_http_libraries()
     judged = manifests_option(config)
+    if judged is not None and not judged[1].is_dir():
+        raise pytest.UsageError(f"--manifests: {judged[1]} is not a directory")
+    # What the options change outside this config (the environment the runtimes, their driver
+    # processes and ailib's client read; the cassette directory) is set for this session only
+    # and put back in pytest_unconfigure: a process may run the suite twice (pytester).
+    session = config.stash[_SESSION_STATE] = pytest.MonkeyPatch()
+    _skip_absent_http_libraries(session)
     if judged is not None:  # every manifest lookup (suite and ailib's client) reads this tree
-        if not judged[1].is_dir():
-            raise pytest.UsageError(f"--manifests: {judged[1]} is not a directory")
-        os.environ["AILIB_MANIFESTS_DIR"] = str(judged[1])
+        session.setenv("AILIB_MANIFESTS_DIR", str(judged[1]))
     if config.getoption("--cassettes", None):
-        use_cassettes_dir(Path(config.getoption("--cassettes")).resolve())
+        session.setattr(cassettes_module, "_chosen", Path(config.getoption("--cassettes")).resolve())
     if config.getoption("--runtime-driver", None):
-        os.environ["AILIB_RUNTIME_DRIVER"] = config.getoption("--runtime-driver")
+        session.setenv("AILIB_RUNTIME_DRIVER", config.getoption("--runtime-driver"))
     upstream = config.getoption("--ai-protocol-dir", None)
     if upstream:
-        os.environ["AILIB_AI_PROTOCOL_DIR"] = str(Path(upstream).resolve())
+        session.setenv("AILIB_AI_PROTOCOL_DIR", str(Path(upstream).resolve()))
     config.stash[_RESULTS] = []
     config.stash[_RECORDED] = {}
     config.stash[_EVIDENCE] = evidence_settings(config)
     config.pluginmanager.register(_ResultsCollector(config.stash[_RESULTS]), "conformance-results")
     live_mode.configure(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION_STATE, None)
+    if session is not None:
+        session.undo()
+        del config.stash[_SESSION_STATE]
 
 
 def evidence_settings(config: pytest.Config) -> Any:
@@ -359,10 +372,18 @@ def offline(request: pytest.FixtureRequest, record_mode: str) -> Iterator[None]:
     if record_mode != "none" or request.config.getoption("--live"):
         yield
         return
+    import socket
+
     from pytest_recording.network import blocking_context
 
-    with blocking_context(allowed_hosts=list(LOOPBACK)):
-        yield
+    # blocking_context restores the socket module's original functions: keep (and put back)
+    # a guard an enclosing session installed, when this one runs inside it (pytester).
+    enclosing = socket.socket.connect, socket.socket.connect_ex, socket.socketpair
+    try:
+        with blocking_context(allowed_hosts=list(LOOPBACK)):
+            yield
+    finally:
+        socket.socket.connect, socket.socket.connect_ex, socket.socketpair = enclosing  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")

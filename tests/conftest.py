@@ -13,6 +13,9 @@ import os
 import pytest
 from hypothesis import settings
 
+#: pytester: the conformance plugin's own tests run the suite in-process (tests/harness/suite_run.py)
+pytest_plugins = ["pytester"]
+
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,8 +18,7 @@ from conformance.live.scheduling import provider_of
 from conformance.report.recording_drift import compare_recordings
 from conformance.scenarios import load_scenarios
 
-ROOT = Path(__file__).resolve().parents[2]
-
+from .suite_run import run_suite
 
 # --- endpoints ---------------------------------------------------------------------------
 
@@ -201,13 +199,10 @@ def test_the_plan_skips_faults_missing_keys_and_what_is_over_budget(
         (["--live", "--live-concurrency", "0"], "--live-concurrency 0: must be at least 1"),
     ],
 )
-def test_bad_live_options_are_usage_errors(args: list[str], message: str) -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "conformance/test_conformance.py", "--collect-only", "-q", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env={**os.environ},
-    )  # fmt: skip
-    assert run.returncode == 4, run.stdout[-2000:]
-    assert message in run.stderr, run.stderr[-2000:]
+def test_bad_live_options_are_usage_errors(pytester: pytest.Pytester, args: list[str], message: str) -> None:
+    run = run_suite(pytester, "--collect-only", *args)
+    assert run.ret == 4, "\n".join(run.outlines[-30:])
+    assert message in "\n".join(run.errlines), "\n".join(run.errlines[-30:])
 
 
 # --- drift between two recordings --------------------------------------------------------

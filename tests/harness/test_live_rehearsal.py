@@ -6,6 +6,10 @@ sockets, keys from the environment, the live HTTP client, timeouts, 429 waits, s
 provenance, resume and drift report are the code a real run uses. Cassettes go to a scratch
 copy, never over the committed ones. Expectations are written here by hand (which providers,
 which variables, what a scenario sends) or observed on the simulator's side of the socket.
+
+The runs are pytest sessions in this process (pytester, see suite_run.py), with the keys in
+this process's environment for the test's duration; the resumed run's cells go to two xdist
+workers, and the run that is interrupted is a process of its own, because it is killed.
 """
 
 from __future__ import annotations
@@ -29,19 +33,19 @@ from conformance.cassettes import ReadableSerializer, read_provenance
 from conformance.live.rehearse import without_provider_keys
 from conformance.simulator import SimulatorServer, load_contracts
 
+from .suite_run import ROOT, SUITE, printed, run_suite
+
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 RUN_ID = "rehearsal-1"
-#: Several providers of every wire family (openai-chat: three), and groq, whose key is left out.
-PROVIDERS = ("anthropic", "cohere", "deepseek", "gemini", "groq", "mistral", "openai", "replicate")
+#: One provider of every wire family (openai-chat, anthropic-messages, gemini, cohere-v2,
+#: replicate: the key in a header, as a bearer token or in the query), and groq, whose key is left out.
+PROVIDERS = ("anthropic", "cohere", "gemini", "groq", "openai", "replicate")
 #: The variable each provider's documentation names for its key.
 KEY_VARIABLES = {
     "anthropic": "ANTHROPIC_API_KEY",
     "cohere": "COHERE_API_KEY",
-    "deepseek": "DEEPSEEK_API_KEY",
     "gemini": "GEMINI_API_KEY",
-    "mistral": "MISTRAL_API_KEY",
     "openai": "OPENAI_API_KEY",
     "replicate": "REPLICATE_API_TOKEN",
 }
@@ -72,32 +76,32 @@ LIVE_SCENARIOS = {
     "json_mode",
 }
 SELECT = " or ".join(f"{p}-" for p in PROVIDERS)
-DEADLINE = 120  # seconds for any one run: the rehearsal is bounded
+DEADLINE = 120  # seconds the interrupted run may take to reach its 429: the rehearsal is bounded
 
 
-def _env(cassettes: Path) -> dict[str, str]:
-    env = without_provider_keys(dict(os.environ))  # a developer's real keys must not reach the rehearsal
-    env.update({KEY_VARIABLES[p]: key for p, key in KEYS.items()})
-    env["AILIB_CASSETTES_DIR"] = str(cassettes)
-    return env
+@pytest.fixture
+def keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rehearsal's made-up keys in the environment, and no other: a developer's real keys
+    must not reach the rehearsal."""
+    for name in set(os.environ) - set(without_provider_keys(dict(os.environ))):
+        monkeypatch.delenv(name)
+    for provider, key in KEYS.items():
+        monkeypatch.setenv(KEY_VARIABLES[provider], key)
 
 
-def _args(*extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "pytest",
-        "conformance/test_conformance.py",
-        "-q",
-        "--no-header",
-        "-k",
-        SELECT,
-        *extra,
+def _suite(pytester: pytest.Pytester, cassettes: Path, *extra: str | Path, xdist: bool = False) -> pytest.RunResult:
+    return run_suite(pytester, "-k", SELECT, "--cassettes", cassettes, *extra, xdist=xdist)
+
+
+def _statuses(result: pytest.RunResult) -> dict[tuple[str, str], str]:
+    """Each cell's status, as the session's results file has it (from the cells' reports)."""
+    cells = [
+        json.loads(value)
+        for report in result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
+        for name, value in report.user_properties
+        if name == "conformance_cell"
     ]
-
-
-def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=DEADLINE, check=False)
+    return {(c["provider"], c["scenario"]): c["status"] for c in cells}
 
 
 def _live_cassettes(cassettes: Path) -> dict[str, Path]:
@@ -147,9 +151,10 @@ def scratch(tmp_path: Path) -> dict[str, Path]:
     return {"cassettes": cassettes, "report": tmp_path / "live", "matrix": tmp_path / "matrix", "root": tmp_path}
 
 
-def test_live_rerecording_rehearsed_on_loopback(scratch: dict[str, Path]) -> None:
+def test_live_rerecording_rehearsed_on_loopback(
+    pytester: pytest.Pytester, scratch: dict[str, Path], keys: None
+) -> None:
     cassettes, report = scratch["cassettes"], scratch["report"]
-    env = _env(cassettes)
     outputs: list[str] = []
     committed = {p: (ROOT / "cassettes" / p).stat().st_mtime for p in PROVIDERS}
 
@@ -159,25 +164,29 @@ def test_live_rerecording_rehearsed_on_loopback(scratch: dict[str, Path]) -> Non
                 "--live-timeout", "20"]  # fmt: skip
 
         # 1. the dry run: what would be sent, per provider; nothing is.
-        dry = _run(_args(*live, "--dry-run", "-p", "no:xdist"), env)
-        outputs += [dry.stdout, dry.stderr]
-        assert dry.returncode in (0, 5), dry.stdout[-3000:]  # 5: every test deselected
+        dry_run = _suite(pytester, cassettes, *live, "--dry-run")
+        dry = printed(dry_run)
+        outputs.append(dry)
+        assert dry_run.ret in (0, 5), dry[-3000:]  # 5: every test deselected
         assert server.log == [], "the dry run sent requests"
-        listed = {m[1]: m[2] for m in re.finditer(r"^  cell (\S+) max_tokens=(\S+)", dry.stdout, re.MULTILINE)}
+        listed = {m[1]: m[2] for m in re.finditer(r"^  cell (\S+) max_tokens=(\S+)", dry, re.MULTILINE)}
         providers = re.findall(r"^provider (\S+): \d+ cells, about \d+ tokens \([^)]+\), key from (\S+), endpoint (\S+)$",
-                               dry.stdout, re.MULTILINE)  # fmt: skip
-        assert {p for p, _, _ in providers} == set(KEY_VARIABLES), dry.stdout
+                               dry, re.MULTILINE)  # fmt: skip
+        assert {p for p, _, _ in providers} == set(KEY_VARIABLES), dry
         assert all(KEY_VARIABLES[p] == var and url == endpoint for p, var, url in providers), providers
-        assert "skipped provider groq: no key (set GROQ_API_KEY)" in dry.stdout, dry.stdout
+        assert "skipped provider groq: no key (set GROQ_API_KEY)" in dry, dry
         assert {c.split("/")[1] for c in listed} <= LIVE_SCENARIOS
         assert {c.split("/")[1] for c in listed if c.startswith("openai/")} == LIVE_SCENARIOS
         assert all(listed[f"{p}/max_tokens"] == "5" for p in KEY_VARIABLES), listed  # the scenario asks for 5
 
         # 2. a live run, killed while it waits out a 429 (gemini's first request; Retry-After: 1).
+        # A process of its own: SIGKILL is what is rehearsed (no cleanup, no finalizer runs).
         server.plan_faults("generativelanguage.googleapis.com", "error_429")
         process = subprocess.Popen(
-            _args(*live, "-p", "no:xdist"), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, start_new_session=True,
+            [sys.executable, "-m", "pytest", "conformance/test_conformance.py", "-q", "--no-header", "-k", SELECT,
+             "--cassettes", str(cassettes), *live, "-p", "no:xdist"],
+            cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + DEADLINE
         while not any(resp.status == 429 for _, resp in server.log):
@@ -187,7 +196,7 @@ def test_live_rerecording_rehearsed_on_loopback(scratch: dict[str, Path]) -> Non
         os.killpg(process.pid, signal.SIGKILL)
         outputs.append(process.communicate(timeout=10)[0])
         first = _live_cassettes(cassettes)
-        assert first and {c.split("/")[0] for c in first} <= {"anthropic", "cohere", "deepseek", "gemini"}, first
+        assert first and {c.split("/")[0] for c in first} <= {"anthropic", "cohere", "gemini"}, first
         assert not list(cassettes.rglob("*.partial")), "a torn cassette was left behind"
         assert (cassettes / "gemini" / "basic.yaml").is_file(), (
             "the interrupted call destroyed the cassette it replaces"
@@ -197,9 +206,9 @@ def test_live_rerecording_rehearsed_on_loopback(scratch: dict[str, Path]) -> Non
         # 3. resume the run on two xdist workers, each provider on one; replicate is rate limited once.
         server.plan_faults("api.replicate.com", "error_429")
         start = len(server.log)
-        resumed = _run(_args(*live, "-n", "2", "--matrix-report", str(scratch["matrix"])), env)
-        outputs += [resumed.stdout, resumed.stderr]
-        assert resumed.returncode == 0, resumed.stdout[-4000:]
+        resumed = _suite(pytester, cassettes, *live, "-n", "2", "--matrix-report", scratch["matrix"], xdist=True)
+        outputs.append(printed(resumed))
+        assert resumed.ret == 0, printed(resumed)[-4000:]
         sent = _sent_since(server, start)
 
     everything = _live_cassettes(cassettes)
@@ -260,33 +269,30 @@ def test_live_rerecording_rehearsed_on_loopback(scratch: dict[str, Path]) -> Non
     assert all((ROOT / "cassettes" / p).stat().st_mtime == committed[p] for p in PROVIDERS)
 
     # 4. the live-recorded cassettes replay offline exactly like the simulated ones
-    replay = _run(_args("-p", "no:xdist", "--matrix-report", str(scratch["root"] / "replay")), env)
-    assert replay.returncode == 0, replay.stdout[-3000:]
-    simulated = _run(_args("-p", "no:xdist", "--matrix-report", str(scratch["root"] / "simulated")),
-                     {k: v for k, v in env.items() if k != "AILIB_CASSETTES_DIR"})  # fmt: skip
-    assert simulated.returncode == 0, simulated.stdout[-3000:]
-
-    def statuses_of(name: str) -> dict[tuple[str, str], str]:
-        cells = json.loads((scratch["root"] / name / "results" / "ailib.json").read_text())["cells"]
-        return {(c["provider"], c["scenario"]): c["status"] for c in cells}
-
-    assert statuses_of("replay") == statuses_of("simulated")
+    cells = [f"{SUITE}::test_scenario[{cell.replace('/', '-')}]" for cell in sorted(listed)]
+    replay = run_suite(pytester, "--cassettes", cassettes, *cells[1:], suite=cells[0])
+    assert replay.ret == 0, printed(replay)[-3000:]
+    simulated = run_suite(pytester, *cells[1:], suite=cells[0])
+    assert simulated.ret == 0, printed(simulated)[-3000:]
+    assert {f"{p}/{s}" for p, s in _statuses(replay)} == set(listed)
+    assert _statuses(replay) == _statuses(simulated)
 
 
-def test_a_429_beyond_the_wait_limit_fails_the_cell_and_keeps_the_old_cassette(tmp_path: Path) -> None:
+def test_a_429_beyond_the_wait_limit_fails_the_cell_and_keeps_the_old_cassette(
+    pytester: pytest.Pytester, tmp_path: Path, keys: None
+) -> None:
     cassettes = tmp_path / "cassettes"
-    shutil.copytree(ROOT / "cassettes" / "deepseek", cassettes / "deepseek")
-    before = (cassettes / "deepseek" / "basic.yaml").read_bytes()
+    shutil.copytree(ROOT / "cassettes" / "openai", cassettes / "openai")
+    before = (cassettes / "openai" / "basic.yaml").read_bytes()
     with SimulatorServer(load_contracts()) as server:
-        server.plan_faults("api.deepseek.com", "error_429")  # Retry-After: 1, more than the run will wait
-        run = _run(
-            [sys.executable, "-m", "pytest", "conformance/test_conformance.py", "-q", "-p", "no:xdist",
-             "-k", "deepseek-basic", "--live", "--live-endpoint-all", server.base_url, "--live-max-wait", "0.5",
-             "--live-run-id", RUN_ID, "--live-report", str(tmp_path / "live")],
-            _env(cassettes),
+        server.plan_faults("api.openai.com", "error_429")  # Retry-After: 1, more than the run will wait
+        run = run_suite(
+            pytester, "-k", "openai-basic", "--cassettes", cassettes, "--live", "--live-endpoint-all",
+            server.base_url, "--live-max-wait", "0.5", "--live-run-id", RUN_ID, "--live-report", tmp_path / "live",
         )  # fmt: skip
         assert [resp.status for _, resp in server.log] == [429]
-    assert run.returncode == 1, run.stdout[-3000:]
-    assert "not recorded, call again by resuming: deepseek/basic: 429 asked to wait 1 s" in run.stdout, run.stdout
-    assert (cassettes / "deepseek" / "basic.yaml").read_bytes() == before
-    assert [(e["event"], e["cell"]) for e in _journal(tmp_path / "live")] == [("not_recorded", "deepseek/basic")]
+    out = printed(run)
+    assert run.ret == 1, out[-3000:]
+    assert "not recorded, call again by resuming: openai/basic: 429 asked to wait 1 s" in out, out
+    assert (cassettes / "openai" / "basic.yaml").read_bytes() == before
+    assert [(e["event"], e["cell"]) for e in _journal(tmp_path / "live")] == [("not_recorded", "openai/basic")]

@@ -10,8 +10,7 @@ output; a survivor is a bug in the harness.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+import shutil
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -24,8 +23,7 @@ from conformance.evidence.observed import DEFAULT_OBSERVED_DIR, observed_dir_sta
 from conformance.evidence.specs import DEFAULT_SPECS_DIR, specs_dir_status
 from tests.conftest import SUMMARY_LINE
 
-ROOT = Path(__file__).resolve().parents[2]
-
+from .suite_run import ROOT, output, run_suite
 
 SPECS = Path(os.environ.get("AILIB_SPECS_DIR") or DEFAULT_SPECS_DIR)
 OBSERVED = Path(os.environ.get("AILIB_OBSERVED_DIR") or DEFAULT_OBSERVED_DIR)
@@ -111,46 +109,39 @@ def test_a_contradicted_fact_names_the_evidence() -> None:
     ), outcome
 
 
-def test_without_specs_or_recordings_the_evidence_cells_say_why(tmp_path: Path) -> None:
+def test_without_specs_or_recordings_the_evidence_cells_say_why(pytester: pytest.Pytester, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    run = subprocess.run(
-        [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-rs",
-            "conformance/test_conformance.py", "-k", "openai-spec_ or openai-observed_",
-            "--specs", str(empty), "--observed", str(empty),
-        ],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-2000:]
-    assert "4 skipped" in run.stdout, run.stdout[-2000:]
-    assert f"spec checks skipped: --specs {empty} is empty" in run.stdout
-    assert f"observed (real-traffic) checks skipped: --observed {empty} holds no recordings" in run.stdout
+    run = run_suite(pytester, "-rs", "-k", "openai-spec_ or openai-observed_", "--specs", empty, "--observed", empty)
+    out = output(run)
+    assert run.ret == 0, out[-2000:]
+    assert "4 skipped" in out, out[-2000:]
+    assert f"spec checks skipped: --specs {empty} is empty" in out
+    assert f"observed (real-traffic) checks skipped: --observed {empty} holds no recordings" in out
 
 
 @needs_evidence
-def test_end_to_end_a_rerecorded_wrong_manifest_still_fails_naming_the_evidence(tmp_path: Path) -> None:
+def test_end_to_end_a_rerecorded_wrong_manifest_still_fails_naming_the_evidence(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
     """As a user would: write a wrong fact into the manifest, re-record the cassettes from the
     simulator, run the suite. The spec and the real recordings still disagree, by name."""
-    import shutil
-
     manifests, cassettes = tmp_path / "manifests", tmp_path / "cassettes"
     shutil.copytree(ROOT / "manifests", manifests)
-    shutil.copytree(ROOT / "cassettes", cassettes)
+    shutil.copytree(ROOT / "cassettes" / "openai", cassettes / "openai")
     openai = manifests / "openai.yaml"
     text = openai.read_text()
     text = text.replace("max_tokens: {field: max_completion_tokens, min: 1}", "max_tokens: {field: max_tokenz, min: 1}")
     text = text.replace('  done_marker: "[DONE]"\n', "")
     openai.write_text(text)
-    env = {**os.environ, "AILIB_MANIFESTS_DIR": str(manifests), "AILIB_CASSETTES_DIR": str(cassettes)}
-    base = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "conformance/test_conformance.py"]
+    options = ["--manifests", manifests, "--cassettes", cassettes, "--specs", SPECS, "--observed", OBSERVED]
     select = ["-k", "openai-max_tokens or openai-spec_declarations or openai-observed_"]
-    subprocess.run(
-        [*base, "--record-mode=rewrite", *select], cwd=ROOT, env=env, capture_output=True, timeout=300, check=False
-    )
-    run = subprocess.run([*base, *select], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert run.returncode == 1, run.stdout[-3000:]
-    out = run.stdout
+    before = (cassettes / "openai" / "max_tokens.yaml").read_text()
+    run_suite(pytester, "--record-mode=rewrite", *options, *select)
+    assert "max_tokenz" in (cassettes / "openai" / "max_tokens.yaml").read_text() != before  # re-recorded
+    run = run_suite(pytester, *options, *select)
+    out = output(run)
+    assert run.ret == 1, out[-3000:]
     # the spec names the field, the file and the schema; the recordings name themselves
     assert "manifest sends max_tokens as field 'max_tokenz'" in out and "openai/openapi.yaml#/components" in out, out[
         -3000:

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,8 +18,7 @@ from conformance.runtimes.protocol_manifests import LAYOUT, to_protocol, upstrea
 from conformance.runtimes.support import foreign_error
 from conformance.scenarios import load_scenarios
 
-ROOT = Path(__file__).resolve().parents[2]
-
+from .suite_run import output, run_suite
 
 # --- fake runtimes ----------------------------------------------------------------------
 
@@ -280,40 +276,24 @@ def test_foreign_exceptions_say_what_where_and_while_doing_what() -> None:
 
 
 @pytest.mark.slow
-def test_a_session_with_an_unavailable_runtime_reports_and_builds_the_matrix(tmp_path: Path) -> None:
+def test_a_session_with_an_unavailable_runtime_reports_and_builds_the_matrix(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Through pytest, as a user runs it: cells fail with the reason, the report is written."""
-    register = (
-        "import sys; import conformance.runtimes as r; "
-        "r.RUNTIMES['fake-missing'] = 'tests.harness.test_runtimes:MissingRuntime'; "
-        "import pytest; sys.exit(pytest.main(sys.argv[1:]))"
-    )
+    monkeypatch.setitem(RUNTIMES, "fake-missing", "tests.harness.test_runtimes:MissingRuntime")
     no_chat = _no_chat_provider()
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            register,
-            "-q",
-            "-p",
-            "no:randomly",
-            "--no-header",
-            "conformance/test_conformance.py",
-            "-k",
-            f"openai-basic or openai-stream or {no_chat}-basic",
-            "--runtime",
-            "fake-missing",
-            f"--matrix-report={tmp_path}",
-        ],
-        check=False,
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_suite(
+        pytester,
+        "-k",
+        f"openai-basic or openai-stream or {no_chat}-basic",
+        "--runtime",
+        "fake-missing",
+        f"--matrix-report={tmp_path}",
     )
-    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "INTERNALERROR" not in run.stdout + run.stderr and " error" not in run.stdout.splitlines()[-1]
-    assert "not run: runtime fake-missing is unavailable: fake-client is not installed" in run.stdout
+    out, err = output(result), "\n".join(result.errlines)
+    assert result.ret == 1, out[-3000:] + err[-3000:]
+    assert "INTERNALERROR" not in out + err and " error" not in result.outlines[-1]
+    assert "not run: runtime fake-missing is unavailable: fake-client is not installed" in out
     results = json.loads((tmp_path / "results" / "fake-missing.json").read_text(encoding="utf-8"))
     cells = {(c["provider"], c["scenario"]): c for c in results["cells"]}
     assert cells[("openai", "basic")]["status"] == "fail"
