@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import httpx
 import yaml
 
 #: the cassettes shipped inside an installed harness (``pip install ailib-conformance``)
@@ -314,3 +315,61 @@ def scan_for_secrets(paths: list[Path]) -> list[str]:
             if PLANTED_MARKER in line or KEY_PATTERN.search(line):
                 leaks.append(f"{path}:{number}: {line.strip()[:80]}")
     return leaks
+
+
+# --- replay without patching -----------------------------------------------------------
+
+
+def load_replay_cassette(path: Path, vcr_config: dict[str, Any], pytestconfig: Any) -> Any:
+    """The cassette at ``path``, loaded for replay with vcrpy's own Cassette API.
+
+    The configuration is vcrpy's, merged as pytest-recording merges it (the suite's
+    ``vcr_config``, the serializer and persister of ``pytest_recording_configure``), so
+    matching, filters and loading are those of a patched replay; only the patching is left
+    out: the runtime's client gets a :class:`CassetteTransport` instead."""
+    from vcr import VCR
+    from vcr.cassette import Cassette, CassetteContextDecorator
+
+    vcr = VCR(record_mode="none")
+    pytestconfig.hook.pytest_recording_configure(config=pytestconfig, vcr=vcr)
+    merged = vcr.get_merged_config(path=str(path), **vcr_config)
+    for name in CassetteContextDecorator._non_cassette_arguments:  # for use_cassette's wrapper only
+        merged.pop(name, None)
+    return Cassette.load(**merged)
+
+
+class CassetteTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that answers from a vcrpy cassette and never sends anything.
+
+    A replaying cell hands its runtime a client on this transport, instead of having vcrpy
+    patch httpx (and every other HTTP library) for the test: entering and leaving that
+    patch for each of ~1 900 cells cost as much as the replay itself. Each request goes
+    through vcrpy's own httpx stub (the code its patch runs), so it is matched, filtered,
+    counted and answered exactly as under the patch; a request the cassette does not hold
+    raises vcrpy's ``CannotOverwriteExistingCassetteException`` (the cassette is
+    write-protected in replay), and the stub's fallback, which would send it, refuses."""
+
+    def __init__(self, cassette: Any) -> None:
+        self.cassette = cassette
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        from vcr.stubs.httpx_stubs import _vcr_handle_async_request
+
+        response: httpx.Response = await _vcr_handle_async_request(self.cassette, _never_send, self, request, httpx)
+        return response
+
+
+async def _never_send(transport: CassetteTransport, request: httpx.Request) -> httpx.Response:
+    raise RuntimeError(
+        f"replay: {request.method} {request.url} is not in cassette {transport.cassette.path}; "
+        "nothing is sent while replaying"
+    )
+
+
+def replay_client_factory(cassette: Any) -> Callable[[], Any]:
+    """Clients for one replaying cell: each answers from ``cassette`` (see CassetteTransport)."""
+
+    def make() -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=CassetteTransport(cassette), timeout=httpx.Timeout(60.0))
+
+    return make
