@@ -205,7 +205,11 @@ class ReadableSerializer:
 
     @staticmethod
     def deserialize(text: str) -> dict[str, Any]:
-        data = yaml.load(text, Loader=_Loader)
+        return ReadableSerializer.from_yaml(yaml.load(text, Loader=_Loader))
+
+    @staticmethod
+    def from_yaml(data: Any) -> dict[str, Any]:
+        """The cassette from its parsed YAML: vcrpy's layout, bodies as bytes."""
         interactions = data.get("interactions", [])
         for item in interactions:
             body = item["request"].get("body")
@@ -215,6 +219,49 @@ class ReadableSerializer:
             if isinstance(response_body.get("string"), str):
                 response_body["string"] = response_body["string"].encode("utf-8")
         return {"interactions": interactions, "version": data.get("version", 1)}
+
+
+class ParsedCassettes:
+    """A vcrpy serializer (``deserialize``) that keeps what parsing each cassette's YAML gave,
+    between runs, in ``directory`` (pytest's cache): parsing was the largest cost of
+    replaying a cell, and the cassettes rarely change between runs.
+
+    An entry is keyed by a hash of the text and of the YAML library's version, so an
+    edited or re-recorded cassette is parsed afresh and the result is always what
+    :meth:`ReadableSerializer.deserialize` gives; the parsed data is stored with
+    :mod:`marshal` (exact for YAML's plain types, unlike JSON). Without a directory, or
+    when the cache cannot be written, it only parses."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    def deserialize(self, text: str) -> dict[str, Any]:
+        return ReadableSerializer.from_yaml(self.load_yaml(text))
+
+    def load_yaml(self, text: str) -> Any:
+        if self.directory is None:
+            return yaml.load(text, Loader=_Loader)
+        import hashlib
+        import marshal
+
+        key = hashlib.blake2b(f"{yaml.__version__} {_Loader.__name__}\n{text}".encode(), digest_size=20)
+        entry = self.directory / f"{key.hexdigest()}.marshal"
+        try:
+            return marshal.loads(entry.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+        data = yaml.load(text, Loader=_Loader)
+        try:
+            blob = marshal.dumps(data)
+        except ValueError:  # a type marshal cannot store (a date): parsed each time
+            return data
+        partial = entry.with_name(f".{entry.name}.{os.getpid()}.partial")  # readers never see a torn entry
+        try:
+            partial.write_bytes(blob)
+            os.replace(partial, entry)
+        except OSError:
+            pass
+        return data
 
 
 def read_provenance(path: Path) -> dict[str, Any] | None:

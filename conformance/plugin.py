@@ -30,6 +30,7 @@ from ailib.errors import AiLibError
 
 from . import live as live_mode
 from .cassettes import (
+    ParsedCassettes,
     ReadableSerializer,
     capture_requests,
     cassettes_dir,
@@ -49,6 +50,7 @@ from .scenarios import Scenario, load_scenarios, needs_cassette
 _RESULTS = pytest.StashKey[list]()
 _EVIDENCE = pytest.StashKey[Any]()
 _RECORDED = pytest.StashKey[dict]()
+_PARSED = pytest.StashKey["ParsedCassettes"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -219,6 +221,30 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     vcr.register_persister(_ProvenancePersister(config))
 
 
+def parsed_cassettes(config: pytest.Config) -> ParsedCassettes:
+    """The session's cassette parser, caching where pytest's cache provider would
+    (``.pytest_cache/d/`` under the rootdir; the project runs without that plugin). No
+    cache when the directory cannot be made."""
+    parsed = config.stash.get(_PARSED, None)
+    if parsed is None:
+        cache = getattr(config, "cache", None)
+        directory: Path | None
+        try:
+            if cache is not None:
+                directory = cache.mkdir("conformance-cassettes")
+            else:
+                root = config.rootpath / ".pytest_cache"
+                directory = root / "d" / "conformance-cassettes"
+                directory.mkdir(parents=True, exist_ok=True)
+                if not (root / ".gitignore").exists():  # as pytest's cache provider does
+                    (root / ".gitignore").write_text("# Created by pytest automatically.\n*\n", encoding="utf-8")
+        except OSError:
+            directory = None
+        parsed = ParsedCassettes(directory)
+        config.stash[_PARSED] = parsed
+    return parsed
+
+
 class _ProvenancePersister:
     """Saves cassettes with their provenance block and remembers them for the index."""
 
@@ -233,6 +259,8 @@ class _ProvenancePersister:
             from vcr.cassette import CassetteNotFoundError
 
             raise CassetteNotFoundError(cassette_path)  # start empty; the old file stays until the new one is saved
+        if serializer is ReadableSerializer:
+            serializer = parsed_cassettes(self.config)
         return FilesystemPersister.load_cassette(cassette_path, serializer)
 
     def save_cassette(self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
