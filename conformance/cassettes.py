@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -272,7 +273,14 @@ def read_provenance(path: Path) -> dict[str, Any] | None:
             if line.startswith("interactions:"):
                 break
             head.append(line)
-    data = yaml.load("".join(head), Loader=_Loader) if head else None
+    return copy.deepcopy(_provenance_in("".join(head))) if head else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _provenance_in(head: str) -> dict[str, Any] | None:
+    """The provenance of a cassette's head, parsed once per session: a run reads each
+    cassette's provenance up to three times (the cell, the library checks, the report)."""
+    data = yaml.load(head, Loader=_Loader)
     return (data or {}).get("provenance")
 
 
