@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import httpx
 import yaml
 
 #: the cassettes shipped inside an installed harness (``pip install ailib-conformance``)
@@ -200,7 +202,11 @@ class ReadableSerializer:
 
     @staticmethod
     def deserialize(text: str) -> dict[str, Any]:
-        data = yaml.load(text, Loader=_Loader)
+        return ReadableSerializer.from_yaml(yaml.load(text, Loader=_Loader))
+
+    @staticmethod
+    def from_yaml(data: Any) -> dict[str, Any]:
+        """The cassette from its parsed YAML: vcrpy's layout, bodies as bytes."""
         interactions = data.get("interactions", [])
         for item in interactions:
             body = item["request"].get("body")
@@ -212,6 +218,49 @@ class ReadableSerializer:
         return {"interactions": interactions, "version": data.get("version", 1)}
 
 
+class ParsedCassettes:
+    """A vcrpy serializer (``deserialize``) that keeps what parsing each cassette's YAML gave,
+    between runs, in ``directory`` (pytest's cache): parsing was the largest cost of
+    replaying a cell, and the cassettes rarely change between runs.
+
+    An entry is keyed by a hash of the text and of the YAML library's version, so an
+    edited or re-recorded cassette is parsed afresh and the result is always what
+    :meth:`ReadableSerializer.deserialize` gives; the parsed data is stored with
+    :mod:`marshal` (exact for YAML's plain types, unlike JSON). Without a directory, or
+    when the cache cannot be written, it only parses."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    def deserialize(self, text: str) -> dict[str, Any]:
+        return ReadableSerializer.from_yaml(self.load_yaml(text))
+
+    def load_yaml(self, text: str) -> Any:
+        if self.directory is None:
+            return yaml.load(text, Loader=_Loader)
+        import hashlib
+        import marshal
+
+        key = hashlib.blake2b(f"{yaml.__version__} {_Loader.__name__}\n{text}".encode(), digest_size=20)
+        entry = self.directory / f"{key.hexdigest()}.marshal"
+        try:
+            return marshal.loads(entry.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+        data = yaml.load(text, Loader=_Loader)
+        try:
+            blob = marshal.dumps(data)
+        except ValueError:  # a type marshal cannot store (a date): parsed each time
+            return data
+        partial = entry.with_name(f".{entry.name}.{os.getpid()}.partial")  # readers never see a torn entry
+        try:
+            partial.write_bytes(blob)
+            os.replace(partial, entry)
+        except OSError:
+            pass
+        return data
+
+
 def read_provenance(path: Path) -> dict[str, Any] | None:
     """The provenance block at the top of a cassette, without parsing the interactions."""
     head = []
@@ -220,7 +269,14 @@ def read_provenance(path: Path) -> dict[str, Any] | None:
             if line.startswith("interactions:"):
                 break
             head.append(line)
-    data = yaml.load("".join(head), Loader=_Loader) if head else None
+    return copy.deepcopy(_provenance_in("".join(head))) if head else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _provenance_in(head: str) -> dict[str, Any] | None:
+    """The provenance of a cassette's head, parsed once per session: a run reads each
+    cassette's provenance up to three times (the cell, the library checks, the report)."""
+    data = yaml.load(head, Loader=_Loader)
     return (data or {}).get("provenance")
 
 
@@ -310,3 +366,61 @@ def scan_for_secrets(paths: list[Path]) -> list[str]:
             if PLANTED_MARKER in line or KEY_PATTERN.search(line):
                 leaks.append(f"{path}:{number}: {line.strip()[:80]}")
     return leaks
+
+
+# --- replay without patching -----------------------------------------------------------
+
+
+def load_replay_cassette(path: Path, vcr_config: dict[str, Any], pytestconfig: Any) -> Any:
+    """The cassette at ``path``, loaded for replay with vcrpy's own Cassette API.
+
+    The configuration is vcrpy's, merged as pytest-recording merges it (the suite's
+    ``vcr_config``, the serializer and persister of ``pytest_recording_configure``), so
+    matching, filters and loading are those of a patched replay; only the patching is left
+    out: the runtime's client gets a :class:`CassetteTransport` instead."""
+    from vcr import VCR
+    from vcr.cassette import Cassette, CassetteContextDecorator
+
+    vcr = VCR(record_mode="none")
+    pytestconfig.hook.pytest_recording_configure(config=pytestconfig, vcr=vcr)
+    merged = vcr.get_merged_config(path=str(path), **vcr_config)
+    for name in CassetteContextDecorator._non_cassette_arguments:  # for use_cassette's wrapper only
+        merged.pop(name, None)
+    return Cassette.load(**merged)
+
+
+class CassetteTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that answers from a vcrpy cassette and never sends anything.
+
+    A replaying cell hands its runtime a client on this transport, instead of having vcrpy
+    patch httpx (and every other HTTP library) for the test: entering and leaving that
+    patch for each of ~1 900 cells cost as much as the replay itself. Each request goes
+    through vcrpy's own httpx stub (the code its patch runs), so it is matched, filtered,
+    counted and answered exactly as under the patch; a request the cassette does not hold
+    raises vcrpy's ``CannotOverwriteExistingCassetteException`` (the cassette is
+    write-protected in replay), and the stub's fallback, which would send it, refuses."""
+
+    def __init__(self, cassette: Any) -> None:
+        self.cassette = cassette
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        from vcr.stubs.httpx_stubs import _vcr_handle_async_request
+
+        response: httpx.Response = await _vcr_handle_async_request(self.cassette, _never_send, self, request, httpx)
+        return response
+
+
+async def _never_send(transport: CassetteTransport, request: httpx.Request) -> httpx.Response:
+    raise RuntimeError(
+        f"replay: {request.method} {request.url} is not in cassette {transport.cassette.path}; "
+        "nothing is sent while replaying"
+    )
+
+
+def replay_client_factory(cassette: Any) -> Callable[[], Any]:
+    """Clients for one replaying cell: each answers from ``cassette`` (see CassetteTransport)."""
+
+    def make() -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=CassetteTransport(cassette), timeout=httpx.Timeout(60.0))
+
+    return make

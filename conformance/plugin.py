@@ -31,12 +31,15 @@ from ailib.errors import AiLibError
 from . import cassettes as cassettes_module
 from . import live as live_mode
 from .cassettes import (
+    ParsedCassettes,
     ReadableSerializer,
     capture_requests,
     cassettes_dir,
+    load_replay_cassette,
     make_request_filter,
     make_response_filter,
     provenance_block,
+    replay_client_factory,
     scrub_text,
     simulator_client_factory,
     update_provenance_index,
@@ -49,6 +52,7 @@ _EVIDENCE = pytest.StashKey[Any]()
 _RECORDED = pytest.StashKey[dict]()
 #: what this session changed in the process (environment, cassette directory), undone at its end
 _SESSION_STATE = pytest.StashKey[pytest.MonkeyPatch]()
+_PARSED = pytest.StashKey["ParsedCassettes"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -230,6 +234,30 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     vcr.register_persister(_ProvenancePersister(config))
 
 
+def parsed_cassettes(config: pytest.Config) -> ParsedCassettes:
+    """The session's cassette parser, caching where pytest's cache provider would
+    (``.pytest_cache/d/`` under the rootdir; the project runs without that plugin). No
+    cache when the directory cannot be made."""
+    parsed = config.stash.get(_PARSED, None)
+    if parsed is None:
+        cache = getattr(config, "cache", None)
+        directory: Path | None
+        try:
+            if cache is not None:
+                directory = cache.mkdir("conformance-cassettes")
+            else:
+                root = config.rootpath / ".pytest_cache"
+                directory = root / "d" / "conformance-cassettes"
+                directory.mkdir(parents=True, exist_ok=True)
+                if not (root / ".gitignore").exists():  # as pytest's cache provider does
+                    (root / ".gitignore").write_text("# Created by pytest automatically.\n*\n", encoding="utf-8")
+        except OSError:
+            directory = None
+        parsed = ParsedCassettes(directory)
+        config.stash[_PARSED] = parsed
+    return parsed
+
+
 class _ProvenancePersister:
     """Saves cassettes with their provenance block and remembers them for the index."""
 
@@ -244,6 +272,8 @@ class _ProvenancePersister:
             from vcr.cassette import CassetteNotFoundError
 
             raise CassetteNotFoundError(cassette_path)  # start empty; the old file stays until the new one is saved
+        if serializer is ReadableSerializer:
+            serializer = parsed_cassettes(self.config)
         return FilesystemPersister.load_cassette(cassette_path, serializer)
 
     def save_cassette(self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
@@ -282,6 +312,42 @@ class _ProvenancePersister:
         self.config.stash[_RECORDED][str(path.relative_to(cassettes_dir()))] = block
         if live is not None:
             live.recorded(path, text)
+
+
+def replays_in_process(request: pytest.FixtureRequest, record_mode: str) -> bool:
+    """Whether this test's cassette is served to the runtime's client by a transport
+    (:class:`conformance.cassettes.CassetteTransport`) rather than by vcrpy's patch of httpx:
+    when replaying (not recording, not ``--live``) a runtime whose every request goes
+    through the client the suite hands it (``uses_call_http_client``). Other runtimes
+    (ai-lib-python builds its own clients) keep the patch."""
+    if record_mode != "none" or request.config.getoption("--live") or request.config.getoption("--disable-recording"):
+        return False
+    return bool(getattr(request.getfixturevalue("runtime"), "uses_call_http_client", False))
+
+
+@pytest.fixture
+def vcr_markers(request: pytest.FixtureRequest, record_mode: str) -> list[Any]:
+    """pytest-recording's markers of this test, none when it replays in process: its
+    ``vcr`` fixture then patches nothing, and :func:`replay_cassette` holds the cassette."""
+    markers = list(request.node.iter_markers(name="vcr"))
+    if markers and replays_in_process(request, record_mode):
+        return []
+    return markers
+
+
+@pytest.fixture
+def replay_cassette(
+    request: pytest.FixtureRequest,
+    record_mode: str,
+    vcr_cassette_dir: str,
+    default_cassette_name: str,
+) -> Any:
+    """The cassette of a test that replays in process (see :func:`replays_in_process`),
+    loaded with vcrpy's Cassette API and this test's ``vcr_config``; else None."""
+    if request.node.get_closest_marker("vcr") is None or not replays_in_process(request, record_mode):
+        return None
+    path = Path(vcr_cassette_dir) / f"{default_cassette_name}.yaml"
+    return load_replay_cassette(path, request.getfixturevalue("vcr_config"), request.config)
 
 
 @pytest.fixture(scope="module")
@@ -399,6 +465,7 @@ def cell_context(
     cell: tuple[str, Scenario],
     wire: list[Any],
     vcr: Any,
+    replay_cassette: Any,
     record_mode: str,
     simulator: Any,
     runtime: Any,
@@ -417,7 +484,9 @@ def cell_context(
     for name, value in ((load_contracts().get(provider) or {}).get("variables") or {}).items():
         if not (live and os.environ.get(name)):
             request.getfixturevalue("monkeypatch").setenv(name, value)
-    if factory is None and simulator is not None:
+    if replay_cassette is not None:
+        factory = replay_client_factory(replay_cassette)
+    elif factory is None and simulator is not None:
         factory = simulator_client_factory(simulator.port, scenario.fault)
     elif factory is None:
         from ailib.client import default_ssl_context
@@ -431,7 +500,7 @@ def cell_context(
         runtime=runtime,
         http_client=factory,
         seen=wire,
-        cassette=vcr,
+        cassette=vcr if replay_cassette is None else replay_cassette,
         replaying=replaying,
         api_key=key,
         recording_source="live" if live is not None else "simulated",

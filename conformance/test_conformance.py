@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from .plugin import default_cassette_name, record_cell, vcr_cassette_dir, vcr_config  # noqa: F401
+from .plugin import default_cassette_name, record_cell, vcr_cassette_dir, vcr_config, vcr_markers  # noqa: F401
 from .runner import CellContext, run_cell
 from .scenarios import Scenario
 

@@ -53,6 +53,7 @@ def _arguments(call: ailib.ToolCall) -> object:
 class AilibRuntime:
     name = "ailib"
     version = ailib.__version__
+    uses_call_http_client = True  # replayed through the Call's client, not vcrpy's patch
 
     def unavailable(self) -> str | None:
         return None

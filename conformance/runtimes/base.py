@@ -72,6 +72,11 @@ class Outcome:
 
 
 class Runtime(Protocol):
+    """Optional: ``uses_call_http_client = True`` says every request the runtime sends goes
+    through ``Call.http_client``; cassettes then replay to that client through a transport
+    (conformance/cassettes.py ``CassetteTransport``) instead of vcrpy patching httpx for
+    each test. A runtime that builds its own clients leaves it unset and is patched."""
+
     name: str
     version: str
 

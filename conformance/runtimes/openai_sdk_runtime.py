@@ -232,6 +232,7 @@ def _dump(usage: Any) -> dict[str, Any] | None:
 
 class OpenAISdkRuntime:
     name = RUNTIME
+    uses_call_http_client = True  # replayed through the Call's client, not vcrpy's patch
 
     @property
     def version(self) -> str:  # type: ignore[override]

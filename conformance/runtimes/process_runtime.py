@@ -110,6 +110,7 @@ class ProcessRuntime:
 
     name = "process"
     version = "unknown"
+    uses_call_http_client = True  # replayed through the Call's client, not vcrpy's patch
 
     def __init__(self) -> None:
         self.proxy = ReplayProxy()
