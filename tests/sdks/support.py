@@ -46,11 +46,13 @@ def oracle_reading(family: str, body: bytes, stream: bool) -> Reading:
 # --- HTTP plumbing: the same code for httpx and httpx2 (anthropic, mistralai, google-genai) ----
 
 
-def replay_client(http: Any, status: int, headers: dict[str, str], body: bytes) -> Any:
+def replay_client(http: Any, answer: Callable[[], tuple[int, dict[str, str], bytes]]) -> Any:
     """An HTTP client (of module ``http``: httpx or httpx2) that answers every request with
-    the recorded response."""
+    the recorded response ``answer()`` gives then (status, headers, body): one client, and so
+    one SDK client, can replay every cassette of its family in turn."""
 
     def handler(request: Any) -> Any:
+        status, headers, body = answer()
         return http.Response(status, headers=headers, content=body, request=request)
 
     return http.Client(transport=http.MockTransport(handler))
