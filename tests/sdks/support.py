@@ -8,10 +8,11 @@ from the same bytes: content, raw finish reason and token usage."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +76,22 @@ def loopback_client(http: Any, port: int) -> Any:
 
 @dataclass
 class Recorded:
+    """A cassette's first interaction; read from the file by :meth:`loaded` (collection only
+    names the cassettes: every worker collects all of them, and only one replays each)."""
+
     provider: str
     scenario: Scenario
     path: Path
-    request: dict[str, Any]
-    status: int
-    headers: dict[str, str]
-    body: bytes
+    request: dict[str, Any] = field(default_factory=dict)
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+    def loaded(self) -> Recorded:
+        if self.body is not None:
+            return self
+        request, status, headers, body = _first_interaction(self.path)
+        return dataclasses.replace(self, request=request, status=status, headers=headers, body=body)
 
     @property
     def family(self) -> str:
@@ -134,8 +144,7 @@ def cassettes(providers: Callable[[str], bool], kind: str) -> Iterator[Recorded]
                 continue
             path = CASSETTES_DIR / provider / f"{scenario.id}.yaml"
             if path.is_file():
-                request, status, headers, body = _first_interaction(path)
-                yield Recorded(provider, scenario, path, request, status, headers, body)
+                yield Recorded(provider, scenario, path)
 
 
 def family_is(*families: str) -> Callable[[str], bool]:

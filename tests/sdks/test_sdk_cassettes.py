@@ -64,6 +64,7 @@ def _replay(adapter: Any, recorded: Recorded) -> Any:
 
 @pytest.mark.parametrize(("adapter", "recorded"), SUCCESS, ids=[f"{a.name}-{c}" for a, c in SUCCESS])
 def test_sdk_parses_the_success_cassette_like_the_oracle(adapter: Any, recorded: Recorded) -> None:
+    recorded = recorded.loaded()
     client = _replay(adapter, recorded)
     got = adapter.call(client, recorded.model, recorded.stream)
     assert {"recorded": recorded, "served": 1} == _ANSWERING, f"{recorded}: not one request replayed"
@@ -79,6 +80,7 @@ def test_sdk_parses_the_success_cassette_like_the_oracle(adapter: Any, recorded:
 
 @pytest.mark.parametrize(("adapter", "recorded"), ERRORS, ids=[f"{a.name}-{c}" for a, c in ERRORS])
 def test_sdk_raises_its_error_class_with_the_recorded_status(adapter: Any, recorded: Recorded) -> None:
+    recorded = recorded.loaded()
     client = _replay(adapter, recorded)
     with pytest.raises(adapter.error_type()) as caught:
         adapter.call(client, recorded.model, stream=False)
@@ -98,7 +100,7 @@ def test_a_swapped_anthropic_usage_body_fails_the_sdk_judge(monkeypatch: pytest.
     reads no input_tokens where every Anthropic reply has them."""
     need("anthropic")
 
-    adapter, recorded = next((a, c) for a, c in SUCCESS if a.name == "anthropic" and c.scenario.id == "basic")
+    adapter, recorded = next((a, c.loaded()) for a, c in SUCCESS if a.name == "anthropic" and c.scenario.id == "basic")
     body = json.loads(recorded.body)
     body["usage"]["prompt_tokens"] = body["usage"].pop("input_tokens")
     body["usage"]["completion_tokens"] = body["usage"].pop("output_tokens")
@@ -110,7 +112,9 @@ def test_a_swapped_anthropic_usage_body_fails_the_sdk_judge(monkeypatch: pytest.
 def test_a_comment_line_in_a_gemini_stream_fails_the_sdk_judge() -> None:
     """Why the simulator sends Gemini no keep-alive comment: Google's SDK cannot read one
     (and no recorded Gemini stream holds one)."""
-    adapter, recorded = next((a, c) for a, c in SUCCESS if a.name == "google-genai" and c.scenario.id == "stream")
+    adapter, recorded = next(
+        (a, c.loaded()) for a, c in SUCCESS if a.name == "google-genai" and c.scenario.id == "stream"
+    )
     need("google.genai")
     wrong = dataclasses.replace(recorded, body=b": keep-alive\r\n\r\n" + recorded.body)
     with pytest.raises(Exception, match="parse"):
