@@ -60,10 +60,17 @@ def scratch_project(tmp_path: Path, module: str = CLEAN) -> Path:
     return project
 
 
-def run_gates(project: Path) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for every scratch project: the standard library's stubs are checked
+    once, not in each run (each project's own modules are still checked: their paths differ)."""
+    return tmp_path_factory.mktemp("mypy_cache")
+
+
+def run_gates(project: Path, mypy_cache: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", str(project / ".ci" / "gates")],
-        env={**os.environ, "GATES_ROOT": str(project), "GATES_BIN": str(BIN)},
+        env={**os.environ, "GATES_ROOT": str(project), "GATES_BIN": str(BIN), "MYPY_CACHE_DIR": str(mypy_cache)},
         capture_output=True,
         text=True,
         timeout=240,
@@ -71,8 +78,8 @@ def run_gates(project: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_clean_tree_passes(tmp_path: Path) -> None:
-    run = run_gates(scratch_project(tmp_path))
+def test_a_clean_tree_passes(tmp_path: Path, mypy_cache: Path) -> None:
+    run = run_gates(scratch_project(tmp_path), mypy_cache)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "gates passed" in run.stdout
 
@@ -98,7 +105,7 @@ def test_a_clean_tree_passes(tmp_path: Path) -> None:
     ],
     ids=["unused-import", "zip-without-strict", "format", "wrong-return-type", "untyped-def", "pyright-narrowing"],
 )
-def test_a_deliberate_error_fails_its_gate(tmp_path: Path, gate: str, module: str) -> None:
-    run = run_gates(scratch_project(tmp_path, module))
+def test_a_deliberate_error_fails_its_gate(tmp_path: Path, gate: str, module: str, mypy_cache: Path) -> None:
+    run = run_gates(scratch_project(tmp_path, module), mypy_cache)
     assert run.returncode != 0, run.stdout + run.stderr
     assert f"gate failed: {gate}" in run.stderr, run.stdout + run.stderr

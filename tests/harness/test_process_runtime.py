@@ -22,6 +22,8 @@ from conformance.runtimes.base import Call
 from conformance.runtimes.process_runtime import ProcessRuntime
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Plugins the suite runs below do not use: not loading them saves ~1.5 s of CPU per run.
+QUIET_PLUGINS = ["-p", "no:xdist", "-p", "no:cov", "-p", "no:hypothesispytest"]
 
 # A third-party driver in a few lines: POSTs the conversation through the proxy, answers content.
 FAKE_DRIVER = textwrap.dedent(
@@ -115,7 +117,7 @@ def ai_lib_ts() -> object:
 def _run_suite(tmp_path: Path, selection: str) -> dict[str, dict]:
     out = tmp_path / "reports"
     subprocess.run(
-        [sys.executable, "-m", "pytest", "conformance/test_conformance.py", "-q", "-p", "no:randomly",
+        [sys.executable, "-m", "pytest", "conformance/test_conformance.py", "-q", "-p", "no:randomly", *QUIET_PLUGINS,
          "--runtime", "ai-lib-ts", "-k", selection, f"--matrix-report={out}"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
@@ -189,7 +191,7 @@ def test_ai_lib_python_on_upstream_manifests(tmp_path: Path) -> None:
         pytest.skip("upstream AI-Protocol manifests not found at ../shared/ai-protocol")
     out = tmp_path / "reports"
     subprocess.run(
-        [sys.executable, "-m", "pytest", "conformance/test_conformance.py", "-q", "-p", "no:randomly",
+        [sys.executable, "-m", "pytest", "conformance/test_conformance.py", "-q", "-p", "no:randomly", *QUIET_PLUGINS,
          "--runtime", "ai-lib-python-upstream", "-k", "openai-basic or deepseek-basic", f"--matrix-report={out}"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip

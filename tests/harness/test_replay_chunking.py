@@ -5,6 +5,7 @@ characters, inside JSON), and the whole body at once."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from pathlib import Path
 
@@ -31,7 +32,9 @@ def _stream_cassettes() -> list[Path]:
 CASSETTES = _stream_cassettes()
 
 
+@functools.cache
 def _interactions(path: Path) -> list[dict]:
+    """The cassette's interactions, parsed once for the five replays of its test (only read)."""
     return ReadableSerializer.deserialize(path.read_text(encoding="utf-8"))["interactions"]
 
 

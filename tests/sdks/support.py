@@ -8,10 +8,11 @@ from the same bytes: content, raw finish reason and token usage."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +47,13 @@ def oracle_reading(family: str, body: bytes, stream: bool) -> Reading:
 # --- HTTP plumbing: the same code for httpx and httpx2 (anthropic, mistralai, google-genai) ----
 
 
-def replay_client(http: Any, status: int, headers: dict[str, str], body: bytes) -> Any:
+def replay_client(http: Any, answer: Callable[[], tuple[int, dict[str, str], bytes]]) -> Any:
     """An HTTP client (of module ``http``: httpx or httpx2) that answers every request with
-    the recorded response."""
+    the recorded response ``answer()`` gives then (status, headers, body): one client, and so
+    one SDK client, can replay every cassette of its family in turn."""
 
     def handler(request: Any) -> Any:
+        status, headers, body = answer()
         return http.Response(status, headers=headers, content=body, request=request)
 
     return http.Client(transport=http.MockTransport(handler))
@@ -73,13 +76,22 @@ def loopback_client(http: Any, port: int) -> Any:
 
 @dataclass
 class Recorded:
+    """A cassette's first interaction; read from the file by :meth:`loaded` (collection only
+    names the cassettes: every worker collects all of them, and only one replays each)."""
+
     provider: str
     scenario: Scenario
     path: Path
-    request: dict[str, Any]
-    status: int
-    headers: dict[str, str]
-    body: bytes
+    request: dict[str, Any] = field(default_factory=dict)
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+    def loaded(self) -> Recorded:
+        if self.body is not None:
+            return self
+        request, status, headers, body = _first_interaction(self.path)
+        return dataclasses.replace(self, request=request, status=status, headers=headers, body=body)
 
     @property
     def family(self) -> str:
@@ -132,8 +144,7 @@ def cassettes(providers: Callable[[str], bool], kind: str) -> Iterator[Recorded]
                 continue
             path = CASSETTES_DIR / provider / f"{scenario.id}.yaml"
             if path.is_file():
-                request, status, headers, body = _first_interaction(path)
-                yield Recorded(provider, scenario, path, request, status, headers, body)
+                yield Recorded(provider, scenario, path)
 
 
 def family_is(*families: str) -> Callable[[str], bool]:

@@ -8,6 +8,7 @@ cassette (so the simulator) is what is wrong."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from typing import Any
 
@@ -31,20 +32,42 @@ def _plain(value: Any) -> Any:
     return getattr(value, "value", value)  # an SDK enum (FinishReason.STOP) as its wire value
 
 
-def _replay(adapter: Any, recorded: Recorded) -> Any:
+#: What the shared clients' transports answer: the recording of the test that is running,
+#: and how many requests were answered with it.
+_ANSWERING: dict[str, Any] = {}
+
+
+def _answer() -> tuple[int, dict[str, str], bytes]:
+    recorded: Recorded = _ANSWERING["recorded"]
+    _ANSWERING["served"] += 1
+    return recorded.status, recorded.headers, recorded.body
+
+
+@functools.cache
+def _sdk_client(adapter: Any) -> Any:
+    """One SDK client per adapter (per worker), over a transport that replays ``_ANSWERING``:
+    building one costs up to ~150 ms (TLS contexts, pydantic set-up), a replayed call ~5 ms."""
     http = pytest.importorskip(
         adapter.http_module,
         reason=f"the {adapter.name} SDK is not installed (no {adapter.http_module}; pip install -e '.[sdks]')",
     )
     from .support import replay_client
 
-    return adapter.client(replay_client(http, recorded.status, recorded.headers, recorded.body))
+    return adapter.client(replay_client(http, _answer))
+
+
+def _replay(adapter: Any, recorded: Recorded) -> Any:
+    client = _sdk_client(adapter)
+    _ANSWERING.update(recorded=recorded, served=0)
+    return client
 
 
 @pytest.mark.parametrize(("adapter", "recorded"), SUCCESS, ids=[f"{a.name}-{c}" for a, c in SUCCESS])
 def test_sdk_parses_the_success_cassette_like_the_oracle(adapter: Any, recorded: Recorded) -> None:
+    recorded = recorded.loaded()
     client = _replay(adapter, recorded)
     got = adapter.call(client, recorded.model, recorded.stream)
+    assert {"recorded": recorded, "served": 1} == _ANSWERING, f"{recorded}: not one request replayed"
     want = oracle_reading(recorded.family, recorded.body, recorded.stream)
     assert got.content == want.content, f"{recorded}: content"
     assert _plain(got.finish) == want.finish, f"{recorded}: finish reason"
@@ -57,9 +80,11 @@ def test_sdk_parses_the_success_cassette_like_the_oracle(adapter: Any, recorded:
 
 @pytest.mark.parametrize(("adapter", "recorded"), ERRORS, ids=[f"{a.name}-{c}" for a, c in ERRORS])
 def test_sdk_raises_its_error_class_with_the_recorded_status(adapter: Any, recorded: Recorded) -> None:
+    recorded = recorded.loaded()
     client = _replay(adapter, recorded)
     with pytest.raises(adapter.error_type()) as caught:
         adapter.call(client, recorded.model, stream=False)
+    assert {"recorded": recorded, "served": 1} == _ANSWERING, f"{recorded}: not one request replayed"
     assert adapter.error_status(caught.value) == recorded.status, f"{recorded}: {caught.value!r}"
 
 
@@ -75,7 +100,7 @@ def test_a_swapped_anthropic_usage_body_fails_the_sdk_judge(monkeypatch: pytest.
     reads no input_tokens where every Anthropic reply has them."""
     need("anthropic")
 
-    adapter, recorded = next((a, c) for a, c in SUCCESS if a.name == "anthropic" and c.scenario.id == "basic")
+    adapter, recorded = next((a, c.loaded()) for a, c in SUCCESS if a.name == "anthropic" and c.scenario.id == "basic")
     body = json.loads(recorded.body)
     body["usage"]["prompt_tokens"] = body["usage"].pop("input_tokens")
     body["usage"]["completion_tokens"] = body["usage"].pop("output_tokens")
@@ -87,7 +112,9 @@ def test_a_swapped_anthropic_usage_body_fails_the_sdk_judge(monkeypatch: pytest.
 def test_a_comment_line_in_a_gemini_stream_fails_the_sdk_judge() -> None:
     """Why the simulator sends Gemini no keep-alive comment: Google's SDK cannot read one
     (and no recorded Gemini stream holds one)."""
-    adapter, recorded = next((a, c) for a, c in SUCCESS if a.name == "google-genai" and c.scenario.id == "stream")
+    adapter, recorded = next(
+        (a, c.loaded()) for a, c in SUCCESS if a.name == "google-genai" and c.scenario.id == "stream"
+    )
     need("google.genai")
     wrong = dataclasses.replace(recorded, body=b": keep-alive\r\n\r\n" + recorded.body)
     with pytest.raises(Exception, match="parse"):
