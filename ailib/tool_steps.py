@@ -55,8 +55,6 @@ def _continuation(c: Continuation, tool_index: Any) -> str | None:
     None where it cannot be compiled (the general reader then reads every piece)."""
     if tool_index is not None and not _plain(tool_index):
         return None
-    if c.index is None and tool_index is None:
-        return None  # no index to find the call by
     lines: list[str] = []
     holders = {"": "x"}
 
@@ -76,10 +74,12 @@ def _continuation(c: Continuation, tool_index: Any) -> str | None:
         parent, _, key = start.rpartition(".")
         lines.append(f"if {key!r} in {holder(parent)}:\n            return d")
     lines.append(f"a = {value(c.arguments)}")
-    if c.index is None:
-        lines.append(f"i = {_subscripts('e', tool_index)}")
-    elif tool_index is None:
+    if tool_index is None:
+        if c.index is None:
+            return None  # no index to find the call by
         lines.append(f"i = {value(c.index)}")
+    elif c.index is None:
+        lines.append(f"i = {_subscripts('e', tool_index)}")
     else:  # the item's index, else the event's (Cohere)
         parent, _, key = c.index.rpartition(".")
         lines.append(
