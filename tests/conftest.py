@@ -9,6 +9,8 @@ explores new examples, which is where new bugs are found.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
@@ -36,3 +38,29 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for line in _summary_lines:
         terminalreporter.write_line(line)
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Make ``no_cover`` hold under pytest-xdist too.
+
+    pytest-cov (7.1) pauses its worker's coverage for a ``no_cover`` test, but in an xdist
+    worker it has also started a second one, early, while parsing ``-n`` (its
+    ``pytest_load_initial_conftests`` takes the worker for a controller); stopping the first
+    resumes the second, and the test is traced anyway (measured: the re-chunked replays took
+    4x their untraced time). Inside pytest-cov's own wrapper, this stops whatever coverage is
+    still running and restarts it after the test, through coverage's public API."""
+    if item.get_closest_marker("no_cover") is None or "coverage" not in sys.modules:
+        yield
+        return
+    import coverage
+
+    stopped = []
+    while (running := coverage.Coverage.current()) is not None:
+        running.stop()
+        stopped.append(running)
+    try:
+        yield
+    finally:
+        for cov in reversed(stopped):
+            cov.start()

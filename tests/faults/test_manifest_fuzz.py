@@ -523,6 +523,7 @@ def test_the_sources_load_and_are_usable():
     }
 
 
+@pytest.mark.no_cover  # thousands of runs of the same lines: tracing them would triple its time, and coverage is measured by the plain tests
 @pytest.mark.slow
 @settings(FUZZ, max_examples=int(1200 * SCALE))
 @given(mutated())
@@ -664,6 +665,7 @@ def load_bytes(scratch: Path, name: str, raw: bytes) -> manifests.Manifest | Non
         return None
 
 
+@pytest.mark.no_cover  # thousands of runs of the same lines: tracing them would triple its time, and coverage is measured by the plain tests
 @pytest.mark.slow
 @settings(FUZZ, max_examples=int(800 * SCALE))
 @given(corrupted_file())

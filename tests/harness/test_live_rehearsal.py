@@ -151,6 +151,9 @@ def scratch(tmp_path: Path) -> dict[str, Path]:
     return {"cassettes": cassettes, "report": tmp_path / "live", "matrix": tmp_path / "matrix", "root": tmp_path}
 
 
+# Not traced for coverage: its sessions run the suite's cells, whose client paths the replayed
+# cells already cover.
+@pytest.mark.no_cover
 def test_live_rerecording_rehearsed_on_loopback(
     pytester: pytest.Pytester, scratch: dict[str, Path], keys: None
 ) -> None:

@@ -85,6 +85,9 @@ def test_there_are_stream_cassettes_to_check() -> None:
     assert len(CASSETTES) >= 30, f"only {len(CASSETTES)} stream cassettes found under {CASSETTES_DIR}"
 
 
+# Not traced for coverage: each stream is replayed five times through code the conformance suite
+# already covers replaying it once; tracing would quadruple this file's time.
+@pytest.mark.no_cover
 @pytest.mark.parametrize("path", CASSETTES, ids=[f"{p.parent.name}-{p.stem}" for p in CASSETTES])
 def test_rechunked_stream_gives_the_same_events(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in (load_contracts()[path.parent.name].get("variables") or {}).items():

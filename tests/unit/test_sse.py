@@ -47,6 +47,21 @@ def test_crlf_split_between_chunks_is_one_line_end():
     assert decoder.flush() == []
 
 
+def test_the_lf_of_a_split_crlf_may_arrive_alone():
+    # one chunk per byte is how some proxies deliver a stream: the LF completes nothing
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r") == []
+    assert decoder.feed(b"\n") == []
+    assert datas(decoder.feed(b"\r\n")) == ["a"]
+
+
+def test_a_line_held_in_pieces_is_joined_with_the_rest_of_the_buffered_text():
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: x\nda") == []  # a whole line, then the start of the next
+    assert decoder.feed(b"ta: y") == []  # still no line end: held
+    assert datas(decoder.feed(b"\n\n")) == ["x\ny"]
+
+
 def test_cr_then_crlf_is_two_line_ends():
     # "a" CR, then CRLF: the second line is blank, so the event is dispatched
     assert datas(decode(b"data: a\r", b"\r\n")) == ["a"]
@@ -212,6 +227,7 @@ def expected(events: list[dict]) -> list[ServerSentEvent]:
     return out
 
 
+@pytest.mark.no_cover  # thousands of runs of the same lines: tracing them would triple its time, and coverage is measured by the plain tests
 @pytest.mark.slow
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(

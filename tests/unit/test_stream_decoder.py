@@ -100,6 +100,7 @@ def openai_streams(draw):
     return body.encode("utf-8"), expected
 
 
+@pytest.mark.no_cover  # thousands of runs of the same lines: tracing them would triple its time, and coverage is measured by the plain tests
 @pytest.mark.slow
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stream=openai_streams(), data=st.data())
@@ -114,6 +115,7 @@ def test_openai_stream_any_chunking_gives_identical_events(stream, data):
     assert run([body[i : i + 1] for i in range(len(body))]) == (whole, None)
 
 
+@pytest.mark.no_cover  # thousands of runs of the same lines: tracing them would triple its time, and coverage is measured by the plain tests
 @settings(max_examples=500, deadline=None)
 @given(prefix=st.lists(TEXT.filter(bool), min_size=1, max_size=4), data=st.data())
 def test_error_mid_stream_is_reported_after_the_same_deltas_for_any_chunking(prefix, data):
