@@ -48,6 +48,32 @@ def cassettes_dir() -> Path:
     return _chosen or CASSETTES_DIR
 
 
+#: set by the plugin for a session that records (``--record-mode`` other than none, ``--live``)
+_recording = False
+#: how long a recording session waits for another cell's cassette to be written again
+RECORDING_WAIT_S = 30.0
+
+
+def read_settled(path: Path) -> str | None:
+    """The text of a cassette another cell owns (a cell compares with it; an evidence cell
+    judges it), or None where there is none.
+
+    While a session records, the owner may be re-recording it on another xdist worker at
+    this moment: pytest-recording's ``rewrite`` deletes the file before the call, and the
+    new one appears (whole: saves are atomic) when that cell ends. So an absent file is
+    waited for, up to :data:`RECORDING_WAIT_S`; replaying, absent means absent."""
+    import time
+
+    deadline = time.monotonic() + (RECORDING_WAIT_S if _recording else 0.0)
+    while True:
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+
+
 #: Request headers that carry credentials: value replaced, name kept (shows auth placement).
 SECRET_HEADERS = {"authorization", "x-api-key", "api-key", "x-goog-api-key", "proxy-authorization"}
 SECRET_QUERY = {"key", "api_key", "api-key", "access_token"}

@@ -142,6 +142,10 @@ def pytest_configure(config: pytest.Config) -> None:
         session.setenv("AILIB_MANIFESTS_DIR", str(judged[1]))
     if config.getoption("--cassettes", None):
         session.setattr(cassettes_module, "_chosen", Path(config.getoption("--cassettes")).resolve())
+    if config.getoption("--record-mode", "none") not in (None, "none") or config.getoption("--live", None):
+        # cells read each other's cassettes (cassettes.read_settled): while recording, one
+        # may be absent for a moment, re-recorded by another worker
+        session.setattr(cassettes_module, "_recording", True)
     if config.getoption("--runtime-driver", None):
         session.setenv("AILIB_RUNTIME_DRIVER", config.getoption("--runtime-driver"))
     upstream = config.getoption("--ai-protocol-dir", None)

@@ -14,7 +14,7 @@ from ailib.errors import AiLibError
 from ailib.manifest import Manifest
 
 from . import checks
-from .cassettes import PLANTED_MARKER, ReadableSerializer, cassettes_dir, read_provenance
+from .cassettes import PLANTED_MARKER, ReadableSerializer, cassettes_dir, read_provenance, read_settled
 from .contract import load_contracts
 from .evidence.cells import EvidenceSettings, cell_level, unsupported_level
 from .runtimes.base import Call, ErrorInfo, Outcome, Runtime
@@ -368,9 +368,10 @@ def sends(ctx: CellContext) -> int:
 def _same_text(provider: str, scenario: Scenario, family: str, outcome: Outcome) -> list[str]:
     other = scenario.expect["same_text_as"]
     path = cassette_path(provider, other)
-    if not path.is_file():
+    text = read_settled(path)
+    if text is None:
         return [f"{provider}/{scenario.id}: cannot compare with {other}: no cassette {path.name}"]
-    data = ReadableSerializer.deserialize(path.read_text(encoding="utf-8"))
+    data = ReadableSerializer.deserialize(text)
     body = data["interactions"][-1]["response"]["body"]["string"]
     want = checks.reading_of(family, body, False).content
     if outcome.content != want:

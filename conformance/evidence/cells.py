@@ -167,7 +167,7 @@ def _declarations(manifest: Any, settings: EvidenceSettings) -> Verdict:
 
 
 def _wire(manifest: Any, settings: EvidenceSettings, cassettes: Path) -> Verdict:
-    from ..cassettes import ReadableSerializer
+    from ..cassettes import ReadableSerializer, read_settled
 
     judge_ = settings.spec_judge
     spec = judge_.spec(manifest.id, manifest.family) if judge_.own_spec(manifest.id) else None
@@ -180,7 +180,10 @@ def _wire(manifest: Any, settings: EvidenceSettings, cassettes: Path) -> Verdict
     problems: list[str] = []
     count = 0
     for path in sorted((cassettes / manifest.id).glob("*.yaml")):
-        data = ReadableSerializer.deserialize(path.read_text(encoding="utf-8"))
+        text = read_settled(path)
+        if text is None:  # removed while this ran (a recording session), not written again in time
+            continue
+        data = ReadableSerializer.deserialize(text)
         for interaction in data.get("interactions") or []:
             response = interaction["response"]
             body = response["body"]["string"]
