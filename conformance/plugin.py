@@ -89,6 +89,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="JSON",
         help="a previous capability-matrix.json: add what changed since (drift) to the report",
     )
+    group.addoption(
+        "--simulator-chunk-delay",
+        type=float,
+        default=0.002,
+        metavar="SECONDS",
+        help="recording from the simulator: pause between stream chunks, so the client reads them "
+        "as separate network reads (default 0.002; the cassettes do not depend on it)",
+    )
     live_mode.add_options(group)
 
 
@@ -427,7 +435,7 @@ def simulator(request: pytest.FixtureRequest, record_mode: str) -> Iterator[Any]
         return
     from .simulator import SimulatorServer, load_contracts
 
-    with SimulatorServer(load_contracts()) as server:
+    with SimulatorServer(load_contracts(), chunk_delay=request.config.getoption("--simulator-chunk-delay")) as server:
         yield server
 
 
