@@ -16,7 +16,7 @@ from conformance import cassettes
 
 from .suite_run import ROOT, output, run_suite
 
-pytestmark = pytest.mark.slow  # each test runs the suite (in this process)
+pytestmark = [pytest.mark.slow, pytest.mark.no_cover]  # each test runs the suite (in this process)
 
 VARIABLES = ("AILIB_MANIFESTS_DIR", "AILIB_RUNTIME_DRIVER", "AILIB_AI_PROTOCOL_DIR")
 

@@ -20,6 +20,8 @@ from conformance.scenarios import load_scenarios
 
 from .suite_run import output, run_suite
 
+pytestmark = pytest.mark.no_cover  # the suite run in-process: the client paths its cells cover
+
 # --- fake runtimes ----------------------------------------------------------------------
 
 

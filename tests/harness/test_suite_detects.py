@@ -17,7 +17,7 @@ from conformance.cassettes import scan_for_secrets
 
 from .suite_run import ROOT, output, run_suite
 
-pytestmark = pytest.mark.slow  # each test runs (part of) the suite
+pytestmark = [pytest.mark.slow, pytest.mark.no_cover]  # each test runs (part of) the suite
 
 
 def test_broken_parameter_name_fails_the_request_contract(pytester: pytest.Pytester, tmp_path: Path) -> None:
