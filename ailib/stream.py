@@ -109,8 +109,9 @@ class StreamDecoder:
     ) -> None:
         self._sse = SSEDecoder(max_event_size)
         spec = manifest.stream
-        # A plain dict per decoder, built once per manifest: the per-event route lookup is a
-        # dict lookup, not a call through the section's read-only view.
+        # A plain dict, built once per manifest and accumulator class and shared by its
+        # decoders: the per-event route lookup is a dict lookup, not a call through the
+        # section's read-only view.
         self._routes = _stream_routes(manifest, tool_calls, tool_piece is not None)
         self._default = self._routes.get("*")
         self._route_key = spec.route_key or _every_event_one_route
